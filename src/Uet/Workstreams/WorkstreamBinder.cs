@@ -1,0 +1,286 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace Uet.Workstreams;
+
+/// <summary>
+/// Turns one file's <see cref="SourceNode"/> tree into workstreams. Exact about what is wrong (each error names
+/// its line and column), forgiving about what is merely unusual (unknown keys and duplicate dependencies are warnings).
+/// </summary>
+internal sealed partial class WorkstreamBinder
+{
+    /// <summary>Fields uet keeps and shows as written.</summary>
+    internal static readonly string[] KeptFields =
+    [
+        "priority", "kind", "metadata", "gate", "openspec_change", "ccpm_issue", "doc_id", "max_cost_usd",
+        "compensation_actions", "title", "description",
+    ];
+
+    internal static readonly string[] TypedFields =
+    [
+        "id", "depends_on", "dependencies", "files_scope", "files_create", "tasks", "tool", "acceptance_tests",
+        "test_gates", "circuit_breaker", "parallel_ok", "conflict_group", "command", "timeout", "estimate",
+    ];
+
+    private static readonly HashSet<string> Kept = new(KeptFields, StringComparer.Ordinal);
+
+    private readonly string _file;
+    private readonly List<Diagnostic> _diagnostics;
+    private int _errorsAtStart;
+
+    private WorkstreamBinder(string file, List<Diagnostic> diagnostics)
+    {
+        _file = file;
+        _diagnostics = diagnostics;
+    }
+
+    [GeneratedRegex("^ws-[a-z0-9-]+$", RegexOptions.CultureInvariant)]
+    internal static partial Regex IdPattern();
+
+    /// <summary>Binds a file's root: one workstream object or an array of them.</summary>
+    public static IReadOnlyList<BoundWorkstream> Bind(string file, SourceNode root, List<Diagnostic> diagnostics)
+    {
+        var binder = new WorkstreamBinder(file, diagnostics);
+        switch (root)
+        {
+            case SourceMapping mapping:
+                return [binder.BindOne(mapping)];
+            case SourceSequence sequence:
+                var result = new List<BoundWorkstream>(sequence.Items.Count);
+                foreach (var item in sequence.Items)
+                {
+                    if (item is SourceMapping m)
+                    {
+                        result.Add(binder.BindOne(m));
+                    }
+                    else
+                    {
+                        binder.Error(DiagnosticCodes.WrongType, item, $"expected a workstream object in the array, got {item.Describe()}");
+                        result.Add(new BoundWorkstream(null, null, binder.At(item)));
+                    }
+                }
+
+                return result;
+            default:
+                binder.Error(DiagnosticCodes.WrongType, root, $"expected a workstream object or an array of them, got {root.Describe()}");
+                return [new BoundWorkstream(null, null, binder.At(root))];
+        }
+    }
+
+    private BoundWorkstream BindOne(SourceMapping mapping)
+    {
+        _errorsAtStart = _diagnostics.Count(d => d.IsError);
+        var location = At(mapping);
+        var entries = UniqueEntries(mapping);
+
+        string? id = null;
+        if (!entries.TryGetValue("id", out var idEntry))
+        {
+            Error(DiagnosticCodes.MissingId, mapping, "missing required field 'id' (a unique name like \"ws-add-login\")");
+        }
+        else if (idEntry.Value is not SourceScalar { Kind: ScalarKind.String, Text: { } idText })
+        {
+            Error(DiagnosticCodes.MalformedId, idEntry.Value, $"'id' must be a string like \"ws-add-login\", got {idEntry.Value.Describe()}");
+        }
+        else if (!IdPattern().IsMatch(idText))
+        {
+            id = idText;
+            Error(DiagnosticCodes.MalformedId, idEntry.Value, $"malformed id '{idText}': ids start with 'ws-' followed by lowercase letters, digits and '-'");
+        }
+        else
+        {
+            id = idText;
+            location = At(idEntry.Value);
+        }
+
+        var dependsOn = new List<DependencyRef>();
+        var blocks = new List<DependencyRef>();
+        var attributes = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var extra = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+        var ws = new Workstream { Id = id ?? string.Empty, Location = location };
+
+        foreach (var (key, entry) in entries)
+        {
+            var value = entry.Value;
+            switch (key)
+            {
+                case "id":
+                    break;
+                case "depends_on":
+                    AddIds(dependsOn, value, "depends_on");
+                    break;
+                case "dependencies":
+                    BindDependencies(value, dependsOn, blocks, extra);
+                    break;
+                case "files_scope":
+                    ws = ws with { FilesScope = ScopePaths(value, key) };
+                    break;
+                case "files_create":
+                    ws = ws with { FilesCreate = ScopePaths(value, key) };
+                    break;
+                case "tasks":
+                    ws = ws with { Tasks = Strings(value, key, allowSingle: true) };
+                    break;
+                case "tool":
+                    ws = ws with { Tool = OptionalString(value, key) };
+                    break;
+                case "acceptance_tests":
+                    ws = ws with { AcceptanceTests = AcceptanceTests(value) };
+                    break;
+                case "test_gates":
+                    ws = ws with { TestGates = TestGates(value) };
+                    break;
+                case "circuit_breaker":
+                    ws = ws with { CircuitBreaker = CircuitBreaker(value) };
+                    break;
+                case "parallel_ok":
+                    ws = ws with { ParallelOk = Boolean(value, key) ?? true };
+                    break;
+                case "conflict_group":
+                    ws = ws with { ConflictGroup = OptionalString(value, key) };
+                    break;
+                case "command":
+                    ws = ws with { Command = Argv(value, key) };
+                    break;
+                case "timeout":
+                    ws = ws with { Timeout = Duration(value, key) };
+                    break;
+                case "estimate":
+                    ws = ws with { Estimate = Duration(value, key) };
+                    break;
+                default:
+                    if (Kept.Contains(key))
+                    {
+                        attributes[key] = ToJson(value);
+                    }
+                    else
+                    {
+                        extra[key] = ToJson(value);
+                        Warning(DiagnosticCodes.UnknownKey, entry.Line, entry.Column, $"unknown key '{key}' (kept as written; run 'uet schema' for the known fields)");
+                    }
+
+                    break;
+            }
+        }
+
+        ws = ws with
+        {
+            DependsOn = Deduplicate(dependsOn, id, "depends_on"),
+            Blocks = Deduplicate(blocks, id, "blocks"),
+            Attributes = attributes.Count == 0 ? Workstream.EmptyNodes : attributes,
+            Extra = extra.Count == 0 ? Workstream.EmptyNodes : extra,
+        };
+
+        var failed = _diagnostics.Count(d => d.IsError) > _errorsAtStart;
+        return new BoundWorkstream(failed ? null : ws, id, location);
+    }
+
+    private Dictionary<string, SourceEntry> UniqueEntries(SourceMapping mapping)
+    {
+        var entries = new Dictionary<string, SourceEntry>(mapping.Entries.Count, StringComparer.Ordinal);
+        foreach (var entry in mapping.Entries)
+        {
+            if (entries.ContainsKey(entry.Key))
+            {
+                Warning(DiagnosticCodes.DuplicateKey, entry.Line, entry.Column, $"key '{entry.Key}' appears twice in this object; the last one is used");
+            }
+
+            entries[entry.Key] = entry;
+        }
+
+        return entries;
+    }
+
+    private void BindDependencies(SourceNode value, List<DependencyRef> dependsOn, List<DependencyRef> blocks, Dictionary<string, JsonNode?> extra)
+    {
+        if (value is SourceScalar { Kind: ScalarKind.Null })
+        {
+            return;
+        }
+
+        if (value is not SourceMapping mapping)
+        {
+            Error(DiagnosticCodes.WrongType, value, $"'dependencies' must be an object with 'depends_on' and 'blocks' lists, got {value.Describe()}");
+            return;
+        }
+
+        foreach (var entry in mapping.Entries)
+        {
+            switch (entry.Key)
+            {
+                case "depends_on":
+                    AddIds(dependsOn, entry.Value, "dependencies.depends_on");
+                    break;
+                case "blocks":
+                    AddIds(blocks, entry.Value, "dependencies.blocks");
+                    break;
+                default:
+                    // Notes such as prerequisite_tools are part of real files: kept, not an error.
+                    extra["dependencies." + entry.Key] = ToJson(entry.Value);
+                    break;
+            }
+        }
+    }
+
+    private void AddIds(List<DependencyRef> target, SourceNode value, string field)
+    {
+        foreach (var item in StringNodes(value, field, allowSingle: false))
+        {
+            target.Add(new DependencyRef(item.Text!, At(item)));
+        }
+    }
+
+    private List<DependencyRef> Deduplicate(List<DependencyRef> refs, string? id, string field)
+    {
+        if (refs.Count < 2)
+        {
+            return refs;
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var unique = new List<DependencyRef>(refs.Count);
+        foreach (var r in refs)
+        {
+            if (seen.Add(r.Id))
+            {
+                unique.Add(r);
+            }
+            else
+            {
+                _diagnostics.Add(new Diagnostic(DiagnosticSeverity.Warning, DiagnosticCodes.DuplicateDependency,
+                    $"{id ?? "this workstream"} lists '{r.Id}' more than once in {field}; counted once", r.Location));
+            }
+        }
+
+        return unique;
+    }
+
+    internal SourceLocation At(SourceNode node) => new(_file, node.Line, node.Column);
+
+    internal void Error(string code, SourceNode node, string message) =>
+        _diagnostics.Add(new Diagnostic(DiagnosticSeverity.Error, code, message, At(node)));
+
+    private void Warning(string code, int line, int column, string message) =>
+        _diagnostics.Add(new Diagnostic(DiagnosticSeverity.Warning, code, message, new SourceLocation(_file, line, column)));
+
+    internal static JsonNode? ToJson(SourceNode node) => node switch
+    {
+        SourceMapping m => new JsonObject(m.Entries
+            .GroupBy(e => e.Key, StringComparer.Ordinal)
+            .Select(g => KeyValuePair.Create(g.Key, ToJson(g.Last().Value)))),
+        SourceSequence s => new JsonArray(s.Items.Select(ToJson).ToArray()),
+        SourceScalar { Kind: ScalarKind.Null } => null,
+        SourceScalar { Kind: ScalarKind.Boolean } b => JsonValue.Create(b.Text == "true"),
+        SourceScalar { Kind: ScalarKind.Number } n when long.TryParse(n.Text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) => JsonValue.Create(l),
+        SourceScalar { Kind: ScalarKind.Number } n when double.TryParse(n.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) => JsonValue.Create(d),
+        SourceScalar s => JsonValue.Create(s.Text),
+        _ => null,
+    };
+}
+
+/// <summary>
+/// One object of a file: <see cref="Workstream"/> when it bound without error; otherwise null, with the id
+/// (when it could be read) so that dependents can say what they lost.
+/// </summary>
+internal sealed record BoundWorkstream(Workstream? Workstream, string? Id, SourceLocation Location);
