@@ -1,1 +1,3 @@
-return 0;
+using Uet.Cli;
+
+return await UetApp.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,76 @@
+using Uet.Git;
+
+namespace Uet.Config;
+
+/// <summary>What <c>uet init</c> did to one path.</summary>
+public sealed record InitStep(string Path, bool Created, string What);
+
+/// <summary>
+/// Prepares a repository for uet: the config with every default written out, the state, log and worktree folders,
+/// and git's exclude list so none of uet's own files ever show up as changes. Safe to run again: what exists is kept.
+/// </summary>
+public static class ProjectInitializer
+{
+    public const string ConfigRelativePath = ".uet/config.yaml";
+
+    public static async Task<IReadOnlyList<InitStep>> InitAsync(string directory, CancellationToken cancellationToken)
+    {
+        var workspace = await Workspace.FindAsync(directory, cancellationToken).ConfigureAwait(false);
+        var root = workspace.Root;
+        var steps = new List<InitStep>();
+
+        var configPath = Path.Combine(root, ConfigRelativePath);
+        UetConfig config;
+        if (File.Exists(configPath))
+        {
+            // An existing config is the user's: never rewritten, but it must be valid to take its folders from it.
+            config = ConfigLoader.LoadFile(configPath);
+            steps.Add(new InitStep(ConfigRelativePath, false, "config kept as it is"));
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(configPath)!);
+            await WriteNewFileAsync(configPath, DefaultConfigYaml.Text, cancellationToken).ConfigureAwait(false);
+            config = UetConfig.Default;
+            steps.Add(new InitStep(ConfigRelativePath, true, "config with every default written out"));
+        }
+
+        var folders = new (string Path, string What)[]
+        {
+            (Path.GetDirectoryName(config.Execution.StateDb) is { Length: > 0 } stateDir ? stateDir : ".state", "state database folder"),
+            (config.Execution.LogDir, "logs"),
+            (config.Isolation.WorktreeDir, "worktrees of running tasks"),
+            (config.Execution.WorkstreamDir, "workstream files"),
+        };
+        foreach (var (relative, what) in folders)
+        {
+            var full = Path.Combine(root, relative);
+            var created = !Directory.Exists(full);
+            Directory.CreateDirectory(full);
+            steps.Add(new InitStep(relative.TrimEnd('/') + "/", created, what));
+        }
+
+        var exclude = Path.Combine(workspace.GitCommonDirectory, "info", "exclude");
+        var wanted = folders.Take(3).Select(f => "/" + f.Path.Trim('/') + "/").ToList();
+        var existing = File.Exists(exclude) ? await File.ReadAllLinesAsync(exclude, cancellationToken).ConfigureAwait(false) : [];
+        var missing = wanted.Where(w => !existing.Contains(w, StringComparer.Ordinal)).ToList();
+        if (missing.Count > 0)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(exclude)!);
+            var prefix = existing.Length > 0 && !string.IsNullOrEmpty(existing[^1]) ? Environment.NewLine : string.Empty;
+            await File.AppendAllTextAsync(exclude, prefix + "# uet: state, logs and worktrees are never part of a change" + Environment.NewLine
+                + string.Join(Environment.NewLine, missing) + Environment.NewLine, cancellationToken).ConfigureAwait(false);
+        }
+
+        steps.Add(new InitStep(".git/info/exclude", missing.Count > 0, missing.Count > 0 ? "added " + string.Join(", ", missing) : "already excludes uet's folders"));
+        return steps;
+    }
+
+    // CreateNew: if something appears at the path meanwhile, fail rather than overwrite it.
+    private static async Task WriteNewFileAsync(string path, string text, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        await using var writer = new StreamWriter(stream);
+        await writer.WriteAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+    }
+}

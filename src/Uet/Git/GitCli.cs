@@ -1,0 +1,78 @@
+using System.Diagnostics;
+
+namespace Uet.Git;
+
+/// <summary>
+/// Runs git through its command line (the tool users have; worktrees need it). Arguments go through
+/// <see cref="ProcessStartInfo.ArgumentList"/>, never a shell, so no path or id can inject anything.
+/// </summary>
+public static class GitCli
+{
+    public static async Task<GitResult> RunAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // Messages are parsed in places; keep them in English whatever the user's locale.
+        start.Environment["LC_ALL"] = "C";
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw GitProcessException.NotInstalled(ex);
+        }
+
+        var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new GitResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false), workingDirectory, arguments);
+    }
+
+    /// <summary>Runs git and returns its trimmed stdout; a non-zero exit throws with the whole story.</summary>
+    public static async Task<string> OutputAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(workingDirectory, arguments, cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0 ? result.StandardOutput.Trim() : throw GitProcessException.Failed(result);
+    }
+}
+
+public sealed record GitResult(int ExitCode, string StandardOutput, string StandardError, string WorkingDirectory, IReadOnlyList<string> Arguments);
+
+/// <summary>git failed: exit code, command line, working directory and stderr, so the user can rerun it by hand.</summary>
+public sealed class GitProcessException : UetException
+{
+    private GitProcessException(string message, Exception? inner = null)
+        : base(message, inner)
+    {
+    }
+
+    public override int ExitCode => 1;
+
+    public static GitProcessException Failed(GitResult result) =>
+        new($"git {string.Join(' ', result.Arguments)} failed with exit code {result.ExitCode} in {result.WorkingDirectory}: {result.StandardError.Trim()}");
+
+    public static GitProcessException NotInstalled(Exception inner) =>
+        new("git was not found on PATH. Install git (it is how uet makes worktrees and commits).", inner);
+}
