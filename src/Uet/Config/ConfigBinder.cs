@@ -222,6 +222,7 @@ internal sealed partial class ConfigBinder
     {
         string? name = null;
         ValueList<string>? run = null;
+        var hasRun = false;
         ValidationGate? gate = null;
         foreach (var (key, value, keyPath) in Entries(node, path, _validatorKeys))
         {
@@ -237,6 +238,7 @@ internal sealed partial class ConfigBinder
                     break;
                 case "run":
                     run = ReadArgv(value, keyPath);
+                    hasRun = true;
                     break;
                 default:
                     gate = IsNull(value) ? null : ReadChoice<ValidationGate?>(value, keyPath, null, _gates);
@@ -244,8 +246,9 @@ internal sealed partial class ConfigBinder
             }
         }
 
-        var complete = RequireKey(node, path, "name", name) & RequireKey(node, path, "run", run);
-        return complete && name!.Length > 0 && run!.Count > 0 ? new ValidatorConfig(name, run, gate) : null;
+        // run: present but invalid was already reported; only say "missing" when it is absent.
+        var complete = RequireKey(node, path, "name", name) & RequireKey(node, path, "run", hasRun ? "" : null);
+        return complete && name!.Length > 0 && run is { Count: > 0 } ? new ValidatorConfig(name, run, gate) : null;
     }
 
     private IntegrationConfig BindIntegration(YamlNode node, string path)

@@ -39,13 +39,26 @@ public static class ConfigLoader
     public static UetConfig Parse(string yamlText, string sourceName = DefaultRelativePath)
     {
         var stream = new YamlStream();
+        var parser = new Parser(new StringReader(yamlText));
         try
         {
-            stream.Load(new StringReader(yamlText));
+            stream.Load(parser);
         }
         catch (YamlException ex)
         {
-            var error = $"{sourceName}:{ex.Start.Line}:{ex.Start.Column}: invalid YAML: {StripMarks(ex)}";
+            var (line, column) = ex.Message.Contains("tab", StringComparison.Ordinal)
+                ? FirstTabIndentation(yamlText) ?? (ex.Start.Line, ex.Start.Column)
+                : (ex.Start.Line, ex.Start.Column);
+            var error = $"{sourceName}:{line}:{column}: invalid YAML: {StripMarks(ex)}";
+            throw ConfigException.Invalid(sourceName, [error], ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this, without a position, on some unclosed flow collections
+            // ("[a, b" then a new key); the last event it parsed is the best position we have.
+            var mark = parser.Current?.End ?? Mark.Empty;
+            var error = $"{sourceName}:{mark.Line}:{mark.Column}: invalid YAML: the parser stopped after this point; "
+                + "look for an unclosed '[', '{' or quote";
             throw ConfigException.Invalid(sourceName, [error], ex);
         }
 
@@ -69,7 +82,25 @@ public static class ConfigLoader
         return config;
     }
 
-    // YamlDotNet puts "(Line: 3, Col: 5, Idx: 20) - (Line: ...): " in front of its message; we
+    // YamlDotNet marks a tab in the indentation at the start of the enclosing block (often 1:1);
+    // pointing at the tab itself is what lets the user find it.
+    private static (long Line, long Column)? FirstTabIndentation(string text)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0 && tab < indentation)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
+
+        return null;
+    }
+
+    // Older YamlDotNet versions put "(Line: 3, Col: 5, Idx: 20) - (Line: ...): " in front of its message; we
     // already say file:line:col, so keep only the explanation.
     private static string StripMarks(YamlException ex)
     {

@@ -3,7 +3,7 @@ using Xunit;
 
 namespace Uet.Tests.Config;
 
-public sealed class ConfigLoaderTests
+public sealed partial class ConfigLoaderTests
 {
     private const string Source = ".uet/config.yaml";
 
