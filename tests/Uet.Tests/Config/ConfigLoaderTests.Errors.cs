@@ -153,6 +153,22 @@ public sealed partial class ConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_RepeatedKey_IsAnErrorAtTheRepeat()
+    {
+        var error = SingleError("execution:\n  tool_config:\n    aider:\n      1: a\n      '1': b\n");
+
+        Assert.StartsWith($"{Source}:5:7: invalid YAML: Duplicate key", error);
+    }
+
+    [Fact]
+    public void Parse_RepeatedKeyWithDifferentTag_IsAnErrorAtTheRepeat()
+    {
+        var error = SingleError("state_machines:\n  1: a\n  !!str 1: b\n");
+
+        Assert.Equal($"{Source}:3:3: state_machines.1: duplicate key; each key may appear once", error);
+    }
+
+    [Fact]
     public void Parse_TwoDocuments_IsAnError()
     {
         var error = SingleError("project:\n  name: a\n---\nproject:\n  name: b\n");
