@@ -145,14 +145,6 @@ public sealed partial class ConfigLoaderTests
     }
 
     [Fact]
-    public void Parse_DuplicateKey_IsAnError()
-    {
-        var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Parse("execution:\n  max_workers: 2\n  max_workers: 3\n", Source));
-
-        Assert.Contains("3:", Assert.Single(ex.Errors), StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Parse_RepeatedKey_IsAnErrorAtTheRepeat()
     {
         var error = SingleError("execution:\n  tool_config:\n    aider:\n      1: a\n      '1': b\n");
