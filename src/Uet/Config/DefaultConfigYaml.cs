@@ -1,0 +1,68 @@
+namespace Uet.Config;
+
+/// <summary>
+/// The config <c>uet init</c> writes to <c>.uet/config.yaml</c>: every key at its default, with a
+/// comment, so users edit values instead of looking keys up. A test keeps it equal to
+/// <see cref="UetConfig.Default"/>.
+/// </summary>
+public static class DefaultConfigYaml
+{
+    public const string Text = """
+        # uet configuration. Every key is optional; the values below are the defaults.
+
+        project:
+          name: null                # project name in reports; null = the repository folder's name
+          type: generic             # kind of project, shown in reports
+          root: "."                 # repository root, relative to the folder holding .uet/
+
+        execution:
+          max_workers: 4            # tasks run at the same time (at least 1)
+          retry_policy:
+            max_retries: 2          # extra attempts after a task fails (0 = never retry)
+            backoff_seconds: 5.0    # wait before each retry, in seconds
+          workstream_dir: workstreams              # folder holding the workstream files
+          workstream_pattern: "ws-*.{json,yaml,yml}"  # which files in it are workstreams
+          state_db: .state/uet.db   # SQLite database recording runs, tasks and events
+          log_dir: logs/uet         # per-task tool logs
+          default_tool: command     # tool for workstreams that name none and match no routing rule
+          default_estimate_minutes: 30  # planning estimate for workstreams without 'estimate'
+          tool_config: {}           # per-tool settings passed to its adapter, e.g.
+          #   aider:
+          #     model: gpt-4o
+          #     extra_args: [--no-auto-commits]
+
+        isolation:
+          strategy: worktree        # worktree = each task in its own git worktree; none = in the repository
+          worktree_dir: .worktrees  # where task worktrees are created
+
+        adapters:
+          enabled:                  # tools uet may run
+            - aider
+            - codex
+            - claude
+            - gemini
+            - command
+            - tests
+          routing: []               # first match picks the tool for a workstream id, e.g.
+          #   - pattern: "ws-docs-*"
+          #     tool: claude
+
+        state_machines: {}          # kept for compatibility with the original plan; uet's are built in
+
+        dag:
+          enabled: true             # order tasks by depends_on (false = run in file order)
+          max_wave_parallelism: null  # most tasks of one wave at a time; null = limited by max_workers only
+          topological_sort: kahn    # ordering algorithm; only kahn is supported
+
+        validation:
+          validators: []            # run on the integration branch after each patch; a failure rolls it back, e.g.
+          #   - name: build
+          #     run: [dotnet, build]
+          #     gate: GATE_LINT     # GATE_LINT, GATE_UNIT, GATE_INTEGRATION or GATE_SECURITY (optional)
+
+        integration:
+          branch: "uet/{run_id}"    # branch results are committed to; {run_id} is the run's id
+          merge_into: null          # branch fast-forwarded to the results after the run (e.g. main); null = none
+
+        """;
+}
