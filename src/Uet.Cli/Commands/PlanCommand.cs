@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 using Uet.Cli.Rendering;
 using Uet.Planning;
 using Uet.Workstreams;
@@ -41,7 +40,7 @@ internal static class PlanCommand
             if (!set.IsUsable)
             {
                 var errors = new CliOutput(output.Error, output.Error);
-                DiagnosticsView.Render(errors.Console, set, errorsOnly: true);
+                DiagnosticsView.Render(errors, set, errorsOnly: true);
                 return Task.FromResult(UetApp.InvalidInput);
             }
 

@@ -23,7 +23,7 @@ internal static class ValidateCommand
             }
             else
             {
-                DiagnosticsView.Render(output.Console, set);
+                DiagnosticsView.Render(output, set);
             }
 
             return Task.FromResult(set.IsUsable ? UetApp.Ok : UetApp.InvalidInput);

@@ -3,39 +3,54 @@ using Uet.Workstreams;
 
 namespace Uet.Cli.Rendering;
 
-/// <summary>Loader findings for people: one grep-able line per finding, then what was skipped and a summary.</summary>
+/// <summary>
+/// Loader findings for people: one line per finding (<c>file:line:col: error CODE: message</c>, never wrapped,
+/// so editors and grep can jump to it), then what was skipped and a summary.
+/// </summary>
 internal static class DiagnosticsView
 {
-    public static void Render(IAnsiConsole console, WorkstreamSet set, bool errorsOnly = false)
+    public static void Render(CliOutput output, WorkstreamSet set, bool errorsOnly = false)
     {
+        var color = output.Console.Profile.Capabilities.Ansi;
+        void Line(string plain, string markup)
+        {
+            if (color)
+            {
+                output.Console.MarkupLine(markup);
+            }
+            else
+            {
+                output.Out.WriteLine(plain);
+            }
+        }
+
         foreach (var d in set.Diagnostics.Where(d => d.IsError || !errorsOnly))
         {
-            var level = d.IsError ? "[red]error[/]" : "[yellow]warning[/]";
-            console.MarkupLine($"{Markup.Escape(d.Location.ToString())}: {level} {d.Code}: {Markup.Escape(d.Message)}");
+            var level = d.IsError ? "error" : "warning";
+            Line(d.ToString(), $"{Markup.Escape(d.Location.ToString())}: [{(d.IsError ? "red" : "yellow")}]{level}[/] {d.Code}: {Markup.Escape(d.Message)}");
         }
 
         if (set.SkipInvalid && set.Skipped.Count > 0)
         {
-            console.WriteLine();
-            var table = new Table().Title($"Skipped ({set.Skipped.Count})").AddColumn("Workstream").AddColumn("Where").AddColumn("Why");
+            output.Out.WriteLine();
+            Line($"Skipped ({set.Skipped.Count}):", $"[bold]Skipped ({set.Skipped.Count}):[/]");
             foreach (var s in set.Skipped)
             {
-                table.AddRow(Markup.Escape(s.Id ?? "(whole file)"), Markup.Escape($"{s.Location.File}:{s.Location.Line}"), Markup.Escape(s.Reason));
+                var text = $"  {s.Id ?? "(whole file)"} at {s.Location.File}:{s.Location.Line}: {s.Reason}";
+                Line(text, Markup.Escape(text));
             }
-
-            console.Write(table);
         }
 
-        console.WriteLine();
-        var verdict = set.ErrorCount == 0
-            ? "[green]ok[/]"
-            : set.SkipInvalid ? $"[yellow]{set.Skipped.Count} skipped[/]" : "[red]invalid[/]";
-        console.MarkupLine(
-            $"{verdict}: {set.Workstreams.Count} workstreams loaded from {set.FileCount} files; "
-            + $"{set.ErrorCount} errors, {set.WarningCount} warnings.");
+        output.Out.WriteLine();
+        var summary = $"{set.Workstreams.Count} workstreams loaded from {set.FileCount} files; {set.ErrorCount} errors, {set.WarningCount} warnings.";
+        var (verdict, style) = set.ErrorCount == 0
+            ? ("ok", "green")
+            : set.SkipInvalid ? ($"{set.Skipped.Count} skipped", "yellow") : ("invalid", "red");
+        Line($"{verdict}: {summary}", $"[{style}]{verdict}[/]: {summary}");
         if (set.ErrorCount > 0 && !set.SkipInvalid)
         {
-            console.MarkupLine("Fix the errors above, or pass [bold]--skip-invalid[/] to go on without the invalid workstreams.");
+            Line("Fix the errors above, or pass --skip-invalid to go on without the invalid workstreams.",
+                "Fix the errors above, or pass [bold]--skip-invalid[/] to go on without the invalid workstreams.");
         }
     }
 }
