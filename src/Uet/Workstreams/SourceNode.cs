@@ -43,7 +43,7 @@ internal static class SourceNodeText
 }
 
 /// <summary>Thrown by the readers when a file is not valid JSON/YAML; carries the 1-based position.</summary>
-internal sealed class SourceSyntaxException(string message, int line, int column) : Exception(message)
+internal sealed class SourceSyntaxException(string message, int line, int column, Exception? inner = null) : Exception(message, inner)
 {
     public int Line { get; } = line;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Uet.Yaml;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -9,17 +10,14 @@ internal static class YamlSourceReader
 {
     public static SourceNode Read(string text)
     {
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = YamlParsing.Load(text);
         }
-        catch (YamlException ex)
+        catch (SourceSyntaxException ex)
         {
-            throw new SourceSyntaxException(
-                "not valid YAML: " + (ex.InnerException?.Message ?? ex.Message),
-                (int)ex.Start.Line,
-                (int)ex.Start.Column);
+            throw new SourceSyntaxException("not valid YAML: " + ex.Message, ex.Line, ex.Column);
         }
 
         if (stream.Documents.Count == 0)

@@ -1,3 +1,4 @@
+using Uet.Tests.Support;
 using System.Text.RegularExpressions;
 using Uet.Config;
 using Xunit;

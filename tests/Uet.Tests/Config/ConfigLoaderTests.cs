@@ -1,3 +1,4 @@
+using Uet.Tests.Support;
 using Uet.Config;
 using Xunit;
 

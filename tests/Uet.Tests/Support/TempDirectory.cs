@@ -1,11 +1,11 @@
-namespace Uet.Tests.Config;
+namespace Uet.Tests.Support;
 
 /// <summary>A fresh folder under the system temp path, deleted when the test ends.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("uet-config-").FullName;
+        Path = Directory.CreateTempSubdirectory("uet-test-").FullName;
     }
 
     public string Path { get; }

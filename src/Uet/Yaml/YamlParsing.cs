@@ -1,0 +1,71 @@
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+using Uet.Workstreams;
+
+namespace Uet.Yaml;
+
+/// <summary>
+/// Loads YAML text into YamlDotNet's node model, turning every way the parser can fail into one
+/// <see cref="SourceSyntaxException"/> with a 1-based line and column the user can jump to.
+/// Shared by the config and the workstream loaders.
+/// </summary>
+internal static class YamlParsing
+{
+    public static YamlStream Load(string text)
+    {
+        var stream = new YamlStream();
+        var parser = new Parser(new StringReader(text));
+        try
+        {
+            stream.Load(parser);
+            return stream;
+        }
+        catch (YamlException ex)
+        {
+            var (line, column) = ex.Message.Contains("tab", StringComparison.Ordinal)
+                ? FirstTabIndentation(text) ?? (ex.Start.Line, ex.Start.Column)
+                : (ex.Start.Line, ex.Start.Column);
+            throw new SourceSyntaxException(StripMarks(ex), (int)line, (int)column, ex);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this, without a position, on some unclosed flow collections
+            // ("[a, b" then a new key); the last event it parsed is the best position we have.
+            var mark = parser.Current?.End ?? Mark.Empty;
+            throw new SourceSyntaxException(
+                "the parser stopped after this point; look for an unclosed '[', '{' or quote",
+                (int)mark.Line,
+                (int)mark.Column,
+                ex);
+        }
+    }
+
+    // YamlDotNet marks a tab in the indentation at the start of the enclosing block (often 1:1);
+    // pointing at the tab itself is what lets the user find it.
+    private static (long Line, long Column)? FirstTabIndentation(string text)
+    {
+        var lines = text.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var indentation = lines[i].Length - lines[i].TrimStart(' ', '\t').Length;
+            var tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+            if (tab >= 0 && tab < indentation)
+            {
+                return (i + 1, tab + 1);
+            }
+        }
+
+        return null;
+    }
+
+    // Older YamlDotNet versions put "(Line: 3, Col: 5, Idx: 20) - (Line: ...): " in front of its message; we
+    // already say file:line:col, so keep only the explanation.
+    private static string StripMarks(YamlException ex)
+    {
+        var message = ex.InnerException?.Message ?? ex.Message;
+        var marker = message.IndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line:", StringComparison.Ordinal) && marker >= 0
+            ? message[(marker + 3)..]
+            : message;
+    }
+}
