@@ -34,6 +34,18 @@ internal sealed class CommonOptions
         Description = "Write machine-readable JSON to stdout.",
     };
 
+    public CommonOptions()
+    {
+        // Unmatched tokens land in this argument; one that looks like an option was a mistyped option, not a path.
+        Paths.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-')))
+            {
+                result.AddError($"unknown option '{token.Value}'");
+            }
+        });
+    }
+
     public void AddTo(Command command)
     {
         command.Arguments.Add(Paths);

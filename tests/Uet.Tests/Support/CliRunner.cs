@@ -1,0 +1,53 @@
+using System.Diagnostics;
+
+namespace Uet.Tests.Support;
+
+internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>Runs the real <c>uet</c> program (Uet.Cli.dll beside the tests) as a separate process.</summary>
+internal static class CliRunner
+{
+    private static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "Uet.Cli.dll");
+
+    public static CliResult Uet(string workingDirectory, params string[] args) => Run(workingDirectory, "dotnet", [CliDll, .. args]);
+
+    public static CliResult Run(string workingDirectory, string program, IReadOnlyList<string> args)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+
+        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public static void Git(string workingDirectory, params string[] args)
+    {
+        var result = Run(workingDirectory, "git", args);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {result}");
+        }
+    }
+}
