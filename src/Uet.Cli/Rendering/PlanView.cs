@@ -69,7 +69,7 @@ internal static class PlanView
             return;
         }
 
-        var table = new Table().Title($"Likely merge conflicts: {all.Count} pairs of the same wave with overlapping files_scope")
+        var table = new Table().Title($"Likely merge conflicts: {all.Count} {(all.Count == 1 ? "pair" : "pairs")} of the same wave with overlapping files_scope")
             .AddColumn("Wave").AddColumn("Workstream").AddColumn("Scope").AddColumn("Workstream").AddColumn("Scope");
         foreach (var (wave, o) in all.Take(OverlapsShown))
         {
