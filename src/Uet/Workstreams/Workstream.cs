@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Uet.Config;
 
 namespace Uet.Workstreams;
 
@@ -61,14 +62,6 @@ public readonly record struct DependencyRef(string Id, SourceLocation Location);
 /// <summary>A string is a description for the prompt; <see cref="Run"/> is argv run in the worktree as a gate.</summary>
 public sealed record AcceptanceTest(string? Description, IReadOnlyList<string>? Run);
 
-public enum GateType
-{
-    GateLint,
-    GateUnit,
-    GateIntegration,
-    GateSecurity,
-}
-
-public sealed record TestGate(GateType Type, bool Required, bool Blocking);
+public sealed record TestGate(ValidationGate Type, bool Required, bool Blocking);
 
 public sealed record CircuitBreakerSettings(int? MaxAttempts, int? MaxErrorRepeats, int? OscillationThreshold);

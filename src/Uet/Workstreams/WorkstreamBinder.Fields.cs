@@ -1,4 +1,5 @@
 using System.Globalization;
+using Uet.Config;
 
 namespace Uet.Workstreams;
 
@@ -194,7 +195,7 @@ internal sealed partial class WorkstreamBinder
                 continue;
             }
 
-            GateType? type = null;
+            ValidationGate? type = null;
             bool required = true, blocking = true;
             foreach (var entry in mapping.Entries)
             {
@@ -203,10 +204,10 @@ internal sealed partial class WorkstreamBinder
                     case "type":
                         type = OptionalString(entry.Value, "test_gates.type") switch
                         {
-                            "GATE_LINT" => GateType.GateLint,
-                            "GATE_UNIT" => GateType.GateUnit,
-                            "GATE_INTEGRATION" => GateType.GateIntegration,
-                            "GATE_SECURITY" => GateType.GateSecurity,
+                            "GATE_LINT" => ValidationGate.Lint,
+                            "GATE_UNIT" => ValidationGate.Unit,
+                            "GATE_INTEGRATION" => ValidationGate.Integration,
+                            "GATE_SECURITY" => ValidationGate.Security,
                             var other => BadGate(entry.Value, other),
                         };
                         break;
@@ -235,7 +236,7 @@ internal sealed partial class WorkstreamBinder
         return gates;
     }
 
-    private GateType? BadGate(SourceNode node, string? text)
+    private ValidationGate? BadGate(SourceNode node, string? text)
     {
         if (text is not null)
         {

@@ -1,3 +1,4 @@
+using Uet.Config;
 using Uet.Tests.Support;
 using Uet.Workstreams;
 using Xunit;
@@ -56,7 +57,7 @@ public sealed class WorkstreamLoaderTests : IDisposable
         Assert.Equal(["dotnet", "test"], a.Command!);
         Assert.Equal("describe it", a.AcceptanceTests[0].Description);
         Assert.Equal(["pytest", "-q"], a.AcceptanceTests[1].Run!);
-        Assert.Equal(new TestGate(GateType.GateUnit, true, false), Assert.Single(a.TestGates));
+        Assert.Equal(new TestGate(ValidationGate.Unit, true, false), Assert.Single(a.TestGates));
         Assert.Equal(new CircuitBreakerSettings(3, 2, 4), a.CircuitBreaker);
         Assert.False(a.ParallelOk);
         Assert.Equal("db", a.ConflictGroup);
