@@ -27,7 +27,6 @@ internal sealed partial class WorkstreamBinder
 
     private readonly string _file;
     private readonly List<Diagnostic> _diagnostics;
-    private int _errorsAtStart;
 
     private WorkstreamBinder(string file, List<Diagnostic> diagnostics)
     {
@@ -56,21 +55,23 @@ internal sealed partial class WorkstreamBinder
                     }
                     else
                     {
-                        binder.Error(DiagnosticCodes.WrongType, item, $"expected a workstream object in the array, got {item.Describe()}");
-                        result.Add(new BoundWorkstream(null, null, binder.At(item)));
+                        var message = $"expected a workstream object in the array, got {item.Describe()}";
+                        binder.Error(DiagnosticCodes.WrongType, item, message);
+                        result.Add(new BoundWorkstream(null, null, binder.At(item), message));
                     }
                 }
 
                 return result;
             default:
-                binder.Error(DiagnosticCodes.WrongType, root, $"expected a workstream object or an array of them, got {root.Describe()}");
-                return [new BoundWorkstream(null, null, binder.At(root))];
+                var rootMessage = $"expected a workstream object or an array of them, got {root.Describe()}";
+                binder.Error(DiagnosticCodes.WrongType, root, rootMessage);
+                return [new BoundWorkstream(null, null, binder.At(root), rootMessage)];
         }
     }
 
     private BoundWorkstream BindOne(SourceMapping mapping)
     {
-        _errorsAtStart = _diagnostics.Count(d => d.IsError);
+        var diagnosticsAtStart = _diagnostics.Count;
         var location = At(mapping);
         var entries = UniqueEntries(mapping);
 
@@ -172,8 +173,10 @@ internal sealed partial class WorkstreamBinder
             Extra = extra.Count == 0 ? Workstream.EmptyNodes : extra,
         };
 
-        var failed = _diagnostics.Count(d => d.IsError) > _errorsAtStart;
-        return new BoundWorkstream(failed ? null : ws, id, location);
+        var firstError = _diagnostics.Skip(diagnosticsAtStart).FirstOrDefault(d => d.IsError);
+        return firstError is null
+            ? new BoundWorkstream(ws, id, location, null)
+            : new BoundWorkstream(null, id, location, firstError.Message);
     }
 
     private Dictionary<string, SourceEntry> UniqueEntries(SourceMapping mapping)
@@ -281,6 +284,6 @@ internal sealed partial class WorkstreamBinder
 
 /// <summary>
 /// One object of a file: <see cref="Workstream"/> when it bound without error; otherwise null, with the id
-/// (when it could be read) so that dependents can say what they lost.
+/// (when it could be read) so that dependents can say what they lost, and the first error as the reason.
 /// </summary>
-internal sealed record BoundWorkstream(Workstream? Workstream, string? Id, SourceLocation Location);
+internal sealed record BoundWorkstream(Workstream? Workstream, string? Id, SourceLocation Location, string? Reason);

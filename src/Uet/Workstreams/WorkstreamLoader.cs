@@ -101,8 +101,7 @@ public static class WorkstreamLoader
                     continue;
                 }
 
-                var reason = file.Diagnostics.FirstOrDefault(d => d.IsError && d.Location.Line >= bound.Location.Line)?.Message ?? "invalid";
-                var entry = new SkippedWorkstream(bound.Id, bound.Location, reason);
+                var entry = new SkippedWorkstream(bound.Id, bound.Location, bound.Reason ?? "invalid");
                 if (bound.Id is null || !rejected.TryAdd(bound.Id, entry))
                 {
                     skipped.Add(entry);

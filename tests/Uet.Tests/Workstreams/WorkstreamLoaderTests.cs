@@ -338,6 +338,7 @@ public sealed class WorkstreamLoaderTests : IDisposable
         Assert.Equal(4, set.Skipped.Count);
         Assert.Contains(set.Skipped, s => s.Id is null && s.Location.File.EndsWith("ws-broken.json", StringComparison.Ordinal));
         Assert.Contains(set.Skipped, s => s.Id == "ws-grandchild" && s.Reason.Contains("ws-child", StringComparison.Ordinal));
+        Assert.Contains("contains '..'", set.Skipped.Single(s => s.Id == "ws-bad").Reason, StringComparison.Ordinal);
     }
 
     [Fact]
