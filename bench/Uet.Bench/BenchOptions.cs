@@ -26,6 +26,8 @@ internal sealed record BenchOptions
 
     public string? Json { get; init; }
 
+    public bool Profile { get; init; }
+
     public int Workers { get; init; } = 8;
 
     public const string Usage = """
@@ -41,6 +43,7 @@ internal sealed record BenchOptions
           --only-size N --dir DIR     measure one existing folder in this process (cold; --repeat defaults to 1)
           --workers 8                 PlanOptions.Workers
           --json FILE                 also write the figures as JSON
+          --profile                   also time the stages of load and plan one by one (hot spots)
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -63,6 +66,7 @@ internal sealed record BenchOptions
                 "--dir" => options with { Dir = Value() },
                 "--workers" => options with { Workers = Positive(Value()) },
                 "--json" => options with { Json = Value() },
+                "--profile" => options with { Profile = true },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };
         }

@@ -13,7 +13,8 @@ internal sealed record RunResult(
     long HeapBytesAfter,
     int Gen0,
     int Gen1,
-    int Gen2)
+    int Gen2,
+    double GcPauseMs)
 {
     public double TotalMs => LoadMs + PlanMs;
 }
@@ -85,6 +86,7 @@ internal static class Measurement
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var pauseBefore = GC.GetTotalPauseDuration();
         var (g0, g1, g2) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
         var source = new WorkstreamSource([folder], "ws-*.json");
 
@@ -107,6 +109,7 @@ internal static class Measurement
         }
 
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        var pauseMs = (GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds;
         var gcs = (GC.CollectionCount(0) - g0, GC.CollectionCount(1) - g1, GC.CollectionCount(2) - g2);
 
         // Live heap with the set and the plan still reachable: what a caller holding both pays.
@@ -114,6 +117,6 @@ internal static class Measurement
         var heap = GC.GetGCMemoryInfo(GCKind.FullBlocking).HeapSizeBytes;
         GC.KeepAlive(set);
         GC.KeepAlive(plan);
-        return (new RunResult(findMs, loadMs, planMs, allocated, heap, gcs.Item1, gcs.Item2, gcs.Item3), set, plan);
+        return (new RunResult(findMs, loadMs, planMs, allocated, heap, gcs.Item1, gcs.Item2, gcs.Item3, pauseMs), set, plan);
     }
 }

@@ -22,6 +22,11 @@ if (options.OnlySize is { } onlySize)
 {
     // Cold mode: one size, an existing folder, a fresh process (run under /usr/bin/time -v for peak RSS).
     var single = Measurement.Measure(options.Dir!, onlySize, options.Repeat, planOptions);
+    if (options.Profile)
+    {
+        StageProfile.Run(Console.Out, options.Dir!, planOptions);
+    }
+
     return Finish([single]);
 }
 
@@ -47,6 +52,11 @@ try
 
         var result = Measurement.Measure(folder, size, options.Repeat, planOptions);
         Report.PrintDetails(Console.Out, result);
+        if (options.Profile)
+        {
+            StageProfile.Run(Console.Out, folder, planOptions);
+        }
+
         results.Add(result);
         if (!options.Keep)
         {

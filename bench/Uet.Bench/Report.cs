@@ -17,12 +17,12 @@ internal static class Report
     public static void PrintTable(TextWriter output, IReadOnlyList<SizeResult> results)
     {
         var baseline = results.MinBy(r => r.Size)!;
-        output.WriteLine(F($"{"size",8} {"waves",6} {"warmup",8} {"find",7} {"load",8} {"plan",8} {"total",8} {"us/ws",6} {"x base",6} {"alloc",7} {"heap",6} {"peakWS",7} {"gc0/1/2",9}"));
-        output.WriteLine(F($"{"",8} {"",6} {"ms",8} {"ms",7} {"ms",8} {"ms",8} {"ms",8} {"",6} {"",6} {"MiB",7} {"MiB",6} {"MiB",7} {"",9}"));
+        output.WriteLine(F($"{"size",8} {"waves",6} {"warmup",8} {"find",7} {"load",8} {"plan",8} {"total",8} {"us/ws",6} {"x base",6} {"alloc",7} {"heap",6} {"peakWS",7} {"gc0/1/2",9} {"gcPause",7}"));
+        output.WriteLine(F($"{"",8} {"",6} {"ms",8} {"ms",7} {"ms",8} {"ms",8} {"ms",8} {"",6} {"",6} {"MiB",7} {"MiB",6} {"MiB",7} {"",9} {"ms",7}"));
         foreach (var r in results)
         {
             var t = r.Typical;
-            output.WriteLine(F($"{r.Size,8} {r.Waves,6} {r.Warmup.TotalMs,8:F0} {t.FindMs,7:F0} {t.LoadMs,8:F0} {t.PlanMs,8:F0} {t.TotalMs,8:F0} {PerWorkstreamUs(r),6:F1} {Ratio(r, baseline),6:F2} {t.AllocatedBytes / MiB,7:F0} {t.HeapBytesAfter / MiB,6:F0} {r.PeakWorkingSetBytes / MiB,7:F0} {$"{t.Gen0}/{t.Gen1}/{t.Gen2}",9}"));
+            output.WriteLine(F($"{r.Size,8} {r.Waves,6} {r.Warmup.TotalMs,8:F0} {t.FindMs,7:F0} {t.LoadMs,8:F0} {t.PlanMs,8:F0} {t.TotalMs,8:F0} {PerWorkstreamUs(r),6:F1} {Ratio(r, baseline),6:F2} {t.AllocatedBytes / MiB,7:F0} {t.HeapBytesAfter / MiB,6:F0} {r.PeakWorkingSetBytes / MiB,7:F0} {$"{t.Gen0}/{t.Gen1}/{t.Gen2}",9} {t.GcPauseMs,7:F0}"));
         }
 
         output.WriteLine();
