@@ -37,52 +37,36 @@ public sealed class DependencyGraph
             index.TryAdd(workstreams[i].Id, i);
         }
 
-        var prereq = new List<int>[workstreams.Count];
-        for (var i = 0; i < workstreams.Count; i++)
+        // Two passes over flat arrays (count, then fill) instead of a list per node: 100,000 nodes stay cheap.
+        var n = workstreams.Count;
+        var counts = new int[n];
+        ForEachEdge(workstreams, index, (from, to) => counts[to]++);
+        var prerequisites = new int[n][];
+        for (var i = 0; i < n; i++)
         {
-            prereq[i] = new List<int>(workstreams[i].DependsOn.Count);
+            prerequisites[i] = counts[i] == 0 ? [] : new int[counts[i]];
+            counts[i] = 0;
         }
 
-        for (var i = 0; i < workstreams.Count; i++)
+        ForEachEdge(workstreams, index, (from, to) => prerequisites[to][counts[to]++] = from);
+        var dependentCounts = new int[n];
+        for (var i = 0; i < n; i++)
         {
-            foreach (var dep in workstreams[i].DependsOn)
-            {
-                if (index.TryGetValue(dep.Id, out var d))
-                {
-                    prereq[i].Add(d);
-                }
-            }
-
-            foreach (var blocked in workstreams[i].Blocks)
-            {
-                if (index.TryGetValue(blocked.Id, out var b))
-                {
-                    prereq[b].Add(i);
-                }
-            }
-        }
-
-        var prerequisites = new int[workstreams.Count][];
-        var dependentCounts = new int[workstreams.Count];
-        for (var i = 0; i < prereq.Length; i++)
-        {
-            var list = prereq[i];
-            list.Sort();
-            prerequisites[i] = list.Distinct().ToArray();
+            prerequisites[i] = SortedDistinct(prerequisites[i]);
             foreach (var p in prerequisites[i])
             {
                 dependentCounts[p]++;
             }
         }
 
-        var dependents = new int[workstreams.Count][];
-        for (var i = 0; i < dependents.Length; i++)
+        var dependents = new int[n][];
+        for (var i = 0; i < n; i++)
         {
-            dependents[i] = new int[dependentCounts[i]];
+            dependents[i] = dependentCounts[i] == 0 ? [] : new int[dependentCounts[i]];
             dependentCounts[i] = 0;
         }
 
-        for (var i = 0; i < prerequisites.Length; i++)
+        for (var i = 0; i < n; i++)
         {
             foreach (var p in prerequisites[i])
             {
@@ -92,6 +76,48 @@ public sealed class DependencyGraph
         }
 
         return new DependencyGraph(workstreams, index, prerequisites, dependents);
+    }
+
+    private static void ForEachEdge(IReadOnlyList<Workstream> workstreams, Dictionary<string, int> index, Action<int, int> edge)
+    {
+        for (var i = 0; i < workstreams.Count; i++)
+        {
+            foreach (var dep in workstreams[i].DependsOn)
+            {
+                if (index.TryGetValue(dep.Id, out var d))
+                {
+                    edge(d, i);
+                }
+            }
+
+            foreach (var blocked in workstreams[i].Blocks)
+            {
+                if (index.TryGetValue(blocked.Id, out var b))
+                {
+                    edge(i, b);
+                }
+            }
+        }
+    }
+
+    private static int[] SortedDistinct(int[] values)
+    {
+        if (values.Length < 2)
+        {
+            return values;
+        }
+
+        Array.Sort(values);
+        var count = 1;
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] != values[count - 1])
+            {
+                values[count++] = values[i];
+            }
+        }
+
+        return count == values.Length ? values : values[..count];
     }
 
     /// <summary>

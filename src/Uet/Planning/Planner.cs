@@ -35,13 +35,25 @@ public static class Planner
 
         foreach (var v in order)
         {
-            wave[v] = 1 + graph.Prerequisites[v].Select(p => wave[p]).DefaultIfEmpty(0).Max();
+            var highest = 0;
+            foreach (var p in graph.Prerequisites[v])
+            {
+                highest = Math.Max(highest, wave[p]);
+            }
+
+            wave[v] = highest + 1;
         }
 
         for (var k = order.Length - 1; k >= 0; k--)
         {
             var v = order[k];
-            remaining[v] = durations[v] + graph.Dependents[v].Select(d => remaining[d]).DefaultIfEmpty(0).Max();
+            long longest = 0;
+            foreach (var d in graph.Dependents[v])
+            {
+                longest = Math.Max(longest, remaining[d]);
+            }
+
+            remaining[v] = durations[v] + longest;
         }
 
         var rank = Ranks(workstreams, remaining);

@@ -16,25 +16,18 @@ internal static class ScopeOverlapFinder
         var entries = new List<Entry>();
         for (var i = 0; i < members.Count; i++)
         {
-            foreach (var pattern in members[i].FilesScope.Concat(members[i].FilesCreate).Distinct(StringComparer.Ordinal))
-            {
-                var segments = Normalize(pattern);
-                var literal = 0;
-                while (literal < segments.Length && !IsWild(segments[literal]))
-                {
-                    literal++;
-                }
-
-                entries.Add(new Entry(i, pattern, segments, literal));
-            }
+            var start = entries.Count;
+            AddEntries(entries, start, i, members[i].FilesScope);
+            AddEntries(entries, start, i, members[i].FilesCreate);
         }
 
-        // Two scopes can only overlap if the shorter literal prefix is a prefix of the longer one,
-        // so each entry only needs the entries filed under one of its own prefixes.
-        var byPrefix = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        // Two scopes can only overlap if the shorter literal prefix is a prefix of the longer one, so each entry
+        // only needs the entries filed under one of its own prefixes. Buckets are keyed by a hash of the prefix
+        // (no string per prefix); a collision only adds a candidate, which Intersect then rejects.
+        var byPrefix = new Dictionary<int, List<int>>();
         for (var e = 0; e < entries.Count; e++)
         {
-            var key = string.Join('/', entries[e].Segments, 0, entries[e].LiteralCount);
+            var key = PrefixHash(entries[e].Segments, entries[e].LiteralCount);
             if (!byPrefix.TryGetValue(key, out var list))
             {
                 byPrefix[key] = list = [];
@@ -50,7 +43,7 @@ internal static class ScopeOverlapFinder
             var entry = entries[e];
             for (var k = 0; k <= entry.LiteralCount; k++)
             {
-                if (!byPrefix.TryGetValue(string.Join('/', entry.Segments, 0, k), out var candidates))
+                if (!byPrefix.TryGetValue(PrefixHash(entry.Segments, k), out var candidates))
                 {
                     continue;
                 }
@@ -58,7 +51,7 @@ internal static class ScopeOverlapFinder
                 foreach (var c in candidates)
                 {
                     var other = entries[c];
-                    if (other.Owner == entry.Owner)
+                    if (other.Owner == entry.Owner || other.LiteralCount != k)
                     {
                         continue;
                     }
@@ -82,6 +75,39 @@ internal static class ScopeOverlapFinder
         }
 
         return (Sorted(overlaps), false);
+    }
+
+    // An owner's entries are the tail of the list from ownerStart; the same path in files_scope and files_create counts once.
+    private static void AddEntries(List<Entry> entries, int ownerStart, int owner, IReadOnlyList<string> patterns)
+    {
+        foreach (var pattern in patterns)
+        {
+            if (entries.FindIndex(ownerStart, e => e.Pattern == pattern) >= 0)
+            {
+                continue;
+            }
+
+            var segments = Normalize(pattern);
+            var literal = 0;
+            while (literal < segments.Length && !IsWild(segments[literal]))
+            {
+                literal++;
+            }
+
+            entries.Add(new Entry(owner, pattern, segments, literal));
+        }
+    }
+
+    private static int PrefixHash(string[] segments, int count)
+    {
+        var hash = new HashCode();
+        for (var i = 0; i < count; i++)
+        {
+            hash.Add(segments[i], StringComparer.Ordinal);
+        }
+
+        hash.Add(count);
+        return hash.ToHashCode();
     }
 
     private static List<ScopeOverlap> Sorted(List<ScopeOverlap> overlaps)

@@ -76,7 +76,8 @@ internal sealed partial class WorkstreamBinder
         var entries = UniqueEntries(mapping);
 
         string? id = null;
-        if (!entries.TryGetValue("id", out var idEntry))
+        var idEntry = entries.Find(e => e.Key == "id");
+        if (idEntry.Value is null)
         {
             Error(DiagnosticCodes.MissingId, mapping, "missing required field 'id' (a unique name like \"ws-add-login\")");
         }
@@ -95,15 +96,23 @@ internal sealed partial class WorkstreamBinder
             location = At(idEntry.Value);
         }
 
+        // Fields are gathered in locals and the record is built once: plans hold 100,000 of these.
         var dependsOn = new List<DependencyRef>();
         var blocks = new List<DependencyRef>();
-        var attributes = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        var extra = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-        var ws = new Workstream { Id = id ?? string.Empty, Location = location };
+        Dictionary<string, JsonNode?>? attributes = null;
+        Dictionary<string, JsonNode?>? extra = null;
+        IReadOnlyList<string> filesScope = [], filesCreate = [], tasks = [];
+        IReadOnlyList<AcceptanceTest> acceptanceTests = [];
+        IReadOnlyList<TestGate> testGates = [];
+        IReadOnlyList<string>? command = null;
+        string? tool = null, conflictGroup = null;
+        CircuitBreakerSettings? circuitBreaker = null;
+        var parallelOk = true;
+        TimeSpan? timeout = null, estimate = null;
 
-        foreach (var (key, entry) in entries)
+        foreach (var entry in entries)
         {
-            var value = entry.Value;
+            var (key, value) = (entry.Key, entry.Value);
             switch (key)
             {
                 case "id":
@@ -112,52 +121,52 @@ internal sealed partial class WorkstreamBinder
                     AddIds(dependsOn, value, "depends_on");
                     break;
                 case "dependencies":
-                    BindDependencies(value, dependsOn, blocks, extra);
+                    BindDependencies(value, dependsOn, blocks, ref extra);
                     break;
                 case "files_scope":
-                    ws = ws with { FilesScope = ScopePaths(value, key) };
+                    filesScope = ScopePaths(value, key);
                     break;
                 case "files_create":
-                    ws = ws with { FilesCreate = ScopePaths(value, key) };
+                    filesCreate = ScopePaths(value, key);
                     break;
                 case "tasks":
-                    ws = ws with { Tasks = Strings(value, key, allowSingle: true) };
+                    tasks = Strings(value, key, allowSingle: true);
                     break;
                 case "tool":
-                    ws = ws with { Tool = OptionalString(value, key) };
+                    tool = OptionalString(value, key);
                     break;
                 case "acceptance_tests":
-                    ws = ws with { AcceptanceTests = AcceptanceTests(value) };
+                    acceptanceTests = AcceptanceTests(value);
                     break;
                 case "test_gates":
-                    ws = ws with { TestGates = TestGates(value) };
+                    testGates = TestGates(value);
                     break;
                 case "circuit_breaker":
-                    ws = ws with { CircuitBreaker = CircuitBreaker(value) };
+                    circuitBreaker = CircuitBreaker(value);
                     break;
                 case "parallel_ok":
-                    ws = ws with { ParallelOk = Boolean(value, key) ?? true };
+                    parallelOk = Boolean(value, key) ?? true;
                     break;
                 case "conflict_group":
-                    ws = ws with { ConflictGroup = OptionalString(value, key) };
+                    conflictGroup = OptionalString(value, key);
                     break;
                 case "command":
-                    ws = ws with { Command = Argv(value, key) };
+                    command = Argv(value, key);
                     break;
                 case "timeout":
-                    ws = ws with { Timeout = Duration(value, key) };
+                    timeout = Duration(value, key);
                     break;
                 case "estimate":
-                    ws = ws with { Estimate = Duration(value, key) };
+                    estimate = Duration(value, key);
                     break;
                 default:
                     if (Kept.Contains(key))
                     {
-                        attributes[key] = ToJson(value);
+                        (attributes ??= new(StringComparer.Ordinal))[key] = ToJson(value);
                     }
                     else
                     {
-                        extra[key] = ToJson(value);
+                        (extra ??= new(StringComparer.Ordinal))[key] = ToJson(value);
                         Warning(DiagnosticCodes.UnknownKey, entry.Line, entry.Column, $"unknown key '{key}' (kept as written; run 'uet schema' for the known fields)");
                     }
 
@@ -165,12 +174,26 @@ internal sealed partial class WorkstreamBinder
             }
         }
 
-        ws = ws with
+        var ws = new Workstream
         {
+            Id = id ?? string.Empty,
+            Location = location,
             DependsOn = Deduplicate(dependsOn, id, "depends_on"),
             Blocks = Deduplicate(blocks, id, "blocks"),
-            Attributes = attributes.Count == 0 ? Workstream.EmptyNodes : attributes,
-            Extra = extra.Count == 0 ? Workstream.EmptyNodes : extra,
+            FilesScope = filesScope,
+            FilesCreate = filesCreate,
+            Tasks = tasks,
+            Tool = tool,
+            AcceptanceTests = acceptanceTests,
+            TestGates = testGates,
+            CircuitBreaker = circuitBreaker,
+            ParallelOk = parallelOk,
+            ConflictGroup = conflictGroup,
+            Command = command,
+            Timeout = timeout,
+            Estimate = estimate,
+            Attributes = attributes ?? Workstream.EmptyNodes,
+            Extra = extra ?? Workstream.EmptyNodes,
         };
 
         var firstError = _diagnostics.Skip(diagnosticsAtStart).FirstOrDefault(d => d.IsError);
@@ -179,23 +202,41 @@ internal sealed partial class WorkstreamBinder
             : new BoundWorkstream(null, id, location, firstError.Message);
     }
 
-    private Dictionary<string, SourceEntry> UniqueEntries(SourceMapping mapping)
+    // A repeated key: the last one is used and the earlier ones are dropped with a warning. Objects have a
+    // dozen keys, so a scan beats a dictionary per object.
+    private List<SourceEntry> UniqueEntries(SourceMapping mapping)
     {
-        var entries = new Dictionary<string, SourceEntry>(mapping.Entries.Count, StringComparer.Ordinal);
-        foreach (var entry in mapping.Entries)
+        var all = mapping.Entries;
+        var unique = new List<SourceEntry>(all.Count);
+        for (var i = 0; i < all.Count; i++)
         {
-            if (entries.ContainsKey(entry.Key))
+            var repeatedLater = false;
+            for (var j = i + 1; j < all.Count && !repeatedLater; j++)
             {
-                Warning(DiagnosticCodes.DuplicateKey, entry.Line, entry.Column, $"key '{entry.Key}' appears twice in this object; the last one is used");
+                repeatedLater = string.Equals(all[i].Key, all[j].Key, StringComparison.Ordinal);
             }
 
-            entries[entry.Key] = entry;
+            if (repeatedLater)
+            {
+                continue;
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(all[i].Key, all[j].Key, StringComparison.Ordinal))
+                {
+                    Warning(DiagnosticCodes.DuplicateKey, all[i].Line, all[i].Column, $"key '{all[i].Key}' appears twice in this object; the last one is used");
+                    break;
+                }
+            }
+
+            unique.Add(all[i]);
         }
 
-        return entries;
+        return unique;
     }
 
-    private void BindDependencies(SourceNode value, List<DependencyRef> dependsOn, List<DependencyRef> blocks, Dictionary<string, JsonNode?> extra)
+    private void BindDependencies(SourceNode value, List<DependencyRef> dependsOn, List<DependencyRef> blocks, ref Dictionary<string, JsonNode?>? extra)
     {
         if (value is SourceScalar { Kind: ScalarKind.Null })
         {
@@ -220,7 +261,7 @@ internal sealed partial class WorkstreamBinder
                     break;
                 default:
                     // Notes such as prerequisite_tools are part of real files: kept, not an error.
-                    extra["dependencies." + entry.Key] = ToJson(entry.Value);
+                    (extra ??= new(StringComparer.Ordinal))["dependencies." + entry.Key] = ToJson(entry.Value);
                     break;
             }
         }
@@ -241,11 +282,11 @@ internal sealed partial class WorkstreamBinder
             return refs;
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = refs.Count > 16 ? new HashSet<string>(StringComparer.Ordinal) : null;
         var unique = new List<DependencyRef>(refs.Count);
         foreach (var r in refs)
         {
-            if (seen.Add(r.Id))
+            if (seen?.Add(r.Id) ?? !unique.Exists(u => u.Id == r.Id))
             {
                 unique.Add(r);
             }
