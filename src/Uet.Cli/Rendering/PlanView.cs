@@ -9,6 +9,8 @@ internal static class PlanView
 {
     private const int IdsShownPerWave = 12;
     private const int OverlapsShown = 50;
+    private const int WavesShown = 40;
+    private const int ConstraintsShown = 40;
 
     public static void Render(IAnsiConsole console, Plan plan, WorkstreamSet set)
     {
@@ -23,7 +25,7 @@ internal static class PlanView
         console.WriteLine();
         var waves = new Table().Title("Waves (for showing: nothing waits for a whole wave)")
             .AddColumn("Wave").AddColumn(new TableColumn("Count").RightAligned()).AddColumn("Workstreams, critical path first");
-        foreach (var wave in plan.Waves)
+        foreach (var wave in plan.Waves.Take(WavesShown))
         {
             var shown = string.Join(", ", wave.Workstreams.Take(IdsShownPerWave));
             if (wave.Workstreams.Count > IdsShownPerWave)
@@ -35,10 +37,19 @@ internal static class PlanView
         }
 
         console.Write(waves);
+        if (plan.Waves.Count > WavesShown)
+        {
+            console.MarkupLine($"[grey]Showing the first {WavesShown} of {plan.Waves.Count} waves; use --format json for all.[/]");
+        }
+
         console.WriteLine();
 
         console.MarkupLine($"[bold]Critical path[/] ({DurationText.Format(plan.CriticalPath.Duration)}, {plan.CriticalPath.Workstreams.Count} workstreams):");
-        console.MarkupLine("  " + Markup.Escape(string.Join(" -> ", plan.CriticalPath.Workstreams)));
+        var path = plan.CriticalPath.Workstreams;
+        var pathText = path.Count <= 24
+            ? string.Join(" -> ", path)
+            : string.Join(" -> ", path.Take(10)) + $" -> ... {path.Count - 20} more ... -> " + string.Join(" -> ", path.TakeLast(10));
+        console.MarkupLine("  " + Markup.Escape(pathText));
         console.WriteLine();
 
         RenderOverlaps(console, plan);
@@ -101,9 +112,14 @@ internal static class PlanView
         }
 
         console.MarkupLine("[bold]Constraints[/]");
-        foreach (var line in lines)
+        foreach (var line in lines.Take(ConstraintsShown))
         {
             console.MarkupLine("  " + Markup.Escape(line));
+        }
+
+        if (lines.Count > ConstraintsShown)
+        {
+            console.MarkupLine($"  [grey]... and {lines.Count - ConstraintsShown} more; use --format json for all.[/]");
         }
 
         console.WriteLine();
