@@ -12,6 +12,7 @@ internal static class UetApp
     public const int Ok = 0;
     public const int InvalidInput = 1;
     public const int UsageError = 2;
+    public const int InternalError = 70;
     public const int Cancelled = 130;
 
     public static RootCommand BuildRoot(TextWriter stdout, TextWriter stderr)
@@ -60,6 +61,13 @@ internal static class UetApp
         {
             await stderr.WriteLineAsync("uet: cancelled").ConfigureAwait(false);
             return Cancelled;
+        }
+#pragma warning disable CA1031 // The one catch-all, at the edge: a bug still ends in a clear message and a distinct exit code.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await stderr.WriteLineAsync($"uet: internal error (this is a bug in uet; please report it with the lines below): {ex}").ConfigureAwait(false);
+            return InternalError;
         }
         finally
         {
