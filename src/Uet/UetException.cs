@@ -29,6 +29,9 @@ public sealed class UsageException : UetException
     public static UsageException PathNotFound(string path) =>
         new($"'{path}' does not exist. Pass a workstream folder or file that exists, or set execution.workstream_dir in .uet/config.yaml.");
 
+    public static UsageException NoWorkstreamFiles(IReadOnlyList<string> paths, string pattern) =>
+        new($"no workstream files in {string.Join(", ", paths.Select(p => $"'{p}'"))} match '{pattern}'. Add files such as ws-example.json, or pass --pattern.");
+
     public static UsageException NotAGitRepository(string directory) =>
         new($"'{directory}' is not inside a git repository. Run 'git init' first, or run uet from inside your repository.");
 

@@ -35,14 +35,15 @@ public static class ProjectInitializer
             steps.Add(new InitStep(ConfigRelativePath, true, "config with every default written out"));
         }
 
+        var stateDir = Path.GetDirectoryName(config.Execution.StateDb);
         var folders = new (string Path, string What)[]
         {
-            (Path.GetDirectoryName(config.Execution.StateDb) is { Length: > 0 } stateDir ? stateDir : ".state", "state database folder"),
+            (string.IsNullOrEmpty(stateDir) ? "." : stateDir, "state database folder"),
             (config.Execution.LogDir, "logs"),
             (config.Isolation.WorktreeDir, "worktrees of running tasks"),
             (config.Execution.WorkstreamDir, "workstream files"),
         };
-        foreach (var (relative, what) in folders)
+        foreach (var (relative, what) in folders.Where(f => f.Path != "."))
         {
             var full = Path.Combine(root, relative);
             var created = !Directory.Exists(full);
@@ -50,20 +51,40 @@ public static class ProjectInitializer
             steps.Add(new InitStep(relative.TrimEnd('/') + "/", created, what));
         }
 
+        // The state database (with its -wal/-shm companions), logs and worktrees must never become part of a change.
+        var wanted = new[]
+            {
+                string.IsNullOrEmpty(stateDir) ? ExcludeLine(root, config.Execution.StateDb, folder: false) : ExcludeLine(root, stateDir, folder: true),
+                ExcludeLine(root, config.Execution.LogDir, folder: true),
+                ExcludeLine(root, config.Isolation.WorktreeDir, folder: true),
+            }
+            .OfType<string>()
+            .ToList();
         var exclude = Path.Combine(workspace.GitCommonDirectory, "info", "exclude");
-        var wanted = folders.Take(3).Select(f => "/" + f.Path.Trim('/') + "/").ToList();
         var existing = File.Exists(exclude) ? await File.ReadAllLinesAsync(exclude, cancellationToken).ConfigureAwait(false) : [];
         var missing = wanted.Where(w => !existing.Contains(w, StringComparer.Ordinal)).ToList();
         if (missing.Count > 0)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(exclude)!);
-            var prefix = existing.Length > 0 && !string.IsNullOrEmpty(existing[^1]) ? Environment.NewLine : string.Empty;
-            await File.AppendAllTextAsync(exclude, prefix + "# uet: state, logs and worktrees are never part of a change" + Environment.NewLine
-                + string.Join(Environment.NewLine, missing) + Environment.NewLine, cancellationToken).ConfigureAwait(false);
+            var prefix = existing.Length > 0 && !string.IsNullOrEmpty(existing[^1]) ? "\n" : string.Empty;
+            await File.AppendAllTextAsync(exclude, prefix + "# uet: state, logs and worktrees are never part of a change\n"
+                + string.Join("\n", missing) + "\n", cancellationToken).ConfigureAwait(false);
         }
 
         steps.Add(new InitStep(".git/info/exclude", missing.Count > 0, missing.Count > 0 ? "added " + string.Join(", ", missing) : "already excludes uet's folders"));
         return steps;
+    }
+
+    /// <summary>An anchored exclude pattern for a path inside the repository; null for one outside it (git ignores those anyway).</summary>
+    private static string? ExcludeLine(string root, string path, bool folder)
+    {
+        var relative = Path.GetRelativePath(root, Path.GetFullPath(Path.Combine(root, path))).Replace('\\', '/');
+        if (relative == "." || relative.StartsWith("../", StringComparison.Ordinal) || relative == ".." || Path.IsPathRooted(relative))
+        {
+            return null;
+        }
+
+        return folder ? $"/{relative.TrimEnd('/')}/" : $"/{relative}*";
     }
 
     // CreateNew: if something appears at the path meanwhile, fail rather than overwrite it.

@@ -29,7 +29,7 @@ internal static class JsonSourceReader
         {
             if (!reader.Read())
             {
-                throw new SourceSyntaxException("the file is empty: expected a workstream object or an array of them", 1, 1);
+                throw Empty();
             }
 
             var root = ReadValue(ref reader, ref positions);
@@ -41,13 +41,56 @@ internal static class JsonSourceReader
 
             return root;
         }
+        catch (JsonException ex) when (reader.TokenType == JsonTokenType.None && IsBlankOrComments(ex))
+        {
+            throw Empty();
+        }
         catch (JsonException ex)
         {
-            throw new SourceSyntaxException(
-                CleanMessage(ex.Message),
-                (int)(ex.LineNumber ?? 0) + 1,
-                (int)(ex.BytePositionInLine ?? 0) + 1);
+            var line = (int)(ex.LineNumber ?? 0);
+            throw new SourceSyntaxException(CleanMessage(ex.Message), line + 1, CharacterColumn(utf8, line, (int)(ex.BytePositionInLine ?? 0)));
         }
+        catch (InvalidOperationException ex)
+        {
+            // GetString refuses bytes that are not UTF-8; that is the file's fault, not ours.
+            var (line, column) = new PositionTracker(utf8).At(reader.TokenStartIndex);
+            throw new SourceSyntaxException("not valid UTF-8 text in this string: save the file as UTF-8", line, column, ex);
+        }
+    }
+
+    private static SourceSyntaxException Empty() =>
+        new("the file is empty (or holds only comments): expected a workstream object or an array of them", 1, 1);
+
+    // System.Text.Json says "does not contain any JSON tokens" for empty and comment-only input.
+    private static bool IsBlankOrComments(JsonException ex) =>
+        ex.Message.Contains("does not contain any JSON tokens", StringComparison.Ordinal);
+
+    /// <summary>The 1-based character column of a byte position in a 0-based line, as editors count it.</summary>
+    private static int CharacterColumn(ReadOnlySpan<byte> utf8, int line, int bytePosition)
+    {
+        var start = 0;
+        for (var l = 0; l < line; l++)
+        {
+            var next = utf8[start..].IndexOf((byte)'\n');
+            if (next < 0)
+            {
+                return bytePosition + 1;
+            }
+
+            start += next + 1;
+        }
+
+        var column = 1;
+        var end = Math.Min(utf8.Length, start + bytePosition);
+        for (var i = start; i < end; i++)
+        {
+            if ((utf8[i] & 0xC0) != 0x80)
+            {
+                column++;
+            }
+        }
+
+        return column;
     }
 
     private static SourceNode ReadValue(ref Utf8JsonReader reader, ref PositionTracker positions)

@@ -27,26 +27,32 @@ public static class WorkstreamLoader
     public static IReadOnlyList<string> FindFiles(WorkstreamSource source)
     {
         var files = new List<string>();
+        // A file named twice (a folder and a file in it) is read once, or it would collide with itself.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var matcher = new FileNamePattern(source.Pattern);
         foreach (var path in source.Paths)
         {
+            IEnumerable<string> found;
             if (Directory.Exists(path))
             {
-                files.AddRange(Directory.EnumerateFiles(path)
+                found = Directory.EnumerateFiles(path)
                     .Where(f => matcher.IsMatch(Path.GetFileName(f)))
-                    .OrderBy(f => f, StringComparer.Ordinal));
+                    .OrderBy(f => f, StringComparer.Ordinal);
             }
             else if (File.Exists(path))
             {
-                files.Add(path);
+                found = [path];
             }
             else
             {
                 throw UsageException.PathNotFound(path);
             }
+
+            files.AddRange(found.Where(f => seen.Add(Path.GetFullPath(f))));
         }
 
-        return files;
+        // Nothing to check is never "ok": a mistyped folder or --pattern must not pass a CI gate.
+        return files.Count > 0 ? files : throw UsageException.NoWorkstreamFiles(source.Paths, source.Pattern);
     }
 
     private sealed record FileResult(string File, IReadOnlyList<BoundWorkstream> Bound, List<Diagnostic> Diagnostics, bool Unparsable);
@@ -198,7 +204,7 @@ public static class WorkstreamLoader
 
                 var message = rejected.TryGetValue(dep.Id, out var invalid)
                     ? $"{ws.Id} {field} '{dep.Id}', which is invalid ({invalid.Location}: {invalid.Reason})"
-                    : $"{ws.Id} {field} '{dep.Id}', which no workstream defines{Suggestion(dep.Id, graph)}";
+                    : $"{ws.Id} {field} '{dep.Id}', which no workstream defines{Suggestion(dep.Id, ws.Id, graph)}";
                 diagnostics.Add(new Diagnostic(DiagnosticSeverity.Error,
                     invalid is null ? DiagnosticCodes.UnknownDependency : DiagnosticCodes.DependsOnSkipped, message, dep.Location));
                 reasons[i] ??= message;
@@ -223,7 +229,7 @@ public static class WorkstreamLoader
         }
     }
 
-    private static string Suggestion(string id, DependencyGraph graph)
+    private static string Suggestion(string id, string referrer, DependencyGraph graph)
     {
         // Bounded: a suggestion is worth a scan of a few thousand ids, not of a huge plan.
         if (graph.Count > 20_000)
@@ -232,6 +238,7 @@ public static class WorkstreamLoader
         }
 
         var best = graph.Nodes.Select(n => n.Id)
+            .Where(candidate => candidate != referrer)
             .Select(candidate => (candidate, distance: EditDistance.Levenshtein(id, candidate)))
             .Where(x => x.distance <= Math.Max(2, id.Length / 4))
             .OrderBy(x => x.distance).ThenBy(x => x.candidate, StringComparer.Ordinal)

@@ -45,10 +45,26 @@ internal static class YamlSourceReader
         {
             case YamlMappingNode mapping:
                 var entries = new List<SourceEntry>(mapping.Children.Count);
+                var merged = new List<SourceEntry>();
                 foreach (var (key, value) in mapping.Children)
                 {
                     var keyText = key is YamlScalarNode k ? k.Value ?? string.Empty : key.ToString();
+                    if (keyText == "<<" && key is YamlScalarNode { Style: ScalarStyle.Plain })
+                    {
+                        merged.AddRange(MergeSources(value).SelectMany(m => ((SourceMapping)Convert(m)).Entries));
+                        continue;
+                    }
+
                     entries.Add(new SourceEntry(keyText, (int)key.Start.Line, (int)key.Start.Column, Convert(value)));
+                }
+
+                // Merge keys (<<: *defaults): keys written in the mapping win, then earlier merged mappings.
+                foreach (var entry in merged)
+                {
+                    if (!entries.Exists(e => e.Key == entry.Key))
+                    {
+                        entries.Add(entry);
+                    }
                 }
 
                 return new SourceMapping(entries, line, column);
@@ -61,6 +77,13 @@ internal static class YamlSourceReader
                 return new SourceScalar(node.ToString(), ScalarKind.String, line, column);
         }
     }
+
+    private static IEnumerable<YamlMappingNode> MergeSources(YamlNode value) => value switch
+    {
+        YamlMappingNode m => [m],
+        YamlSequenceNode s => s.Children.OfType<YamlMappingNode>(),
+        _ => [],
+    };
 
     // Plain (unquoted) scalars follow the YAML core schema: null, booleans and numbers; quoted ones are strings.
     private static SourceScalar ConvertScalar(YamlScalarNode scalar, int line, int column)

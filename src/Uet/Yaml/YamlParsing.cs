@@ -1,4 +1,5 @@
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 using Uet.Workstreams;
 
@@ -11,12 +12,20 @@ namespace Uet.Yaml;
 /// </summary>
 internal static class YamlParsing
 {
+    /// <summary>Deeper than this is no workstream or config; it would only overflow the stack of the recursive loader.</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>Values a document may expand to through aliases ("billion laughs" would need terabytes).</summary>
+    public const long MaxExpandedValues = 1_000_000;
+
     public static YamlStream Load(string text)
     {
         var stream = new YamlStream();
-        var parser = new Parser(new StringReader(text));
+        IParser parser = new Parser(new StringReader(text));
         try
         {
+            CheckShape(parser);
+            parser = new Parser(new StringReader(text));
             stream.Load(parser);
             return stream;
         }
@@ -31,12 +40,66 @@ internal static class YamlParsing
         {
             // YamlDotNet's scanner throws this, without a position, on some unclosed flow collections
             // ("[a, b" then a new key); the last event it parsed is the best position we have.
-            var mark = parser.Current?.End ?? Mark.Empty;
+            var mark = (parser as Parser)?.Current?.End ?? Mark.Empty;
             throw new SourceSyntaxException(
                 "the parser stopped after this point; look for an unclosed '[', '{' or quote",
                 (int)mark.Line,
                 (int)mark.Column,
                 ex);
+        }
+    }
+
+    /// <summary>
+    /// Walks the event stream once (iteratively) before anything recursive touches the document: refuses nesting
+    /// deeper than <see cref="MaxDepth"/> and aliases that would expand to more than <see cref="MaxExpandedValues"/>.
+    /// </summary>
+    private static void CheckShape(IParser parser)
+    {
+        long total = 0;
+        var open = new Stack<(AnchorName Anchor, long Start)>();
+        var sizes = new Dictionary<AnchorName, long>();
+        while (parser.MoveNext())
+        {
+            var current = parser.Current!;
+            switch (current)
+            {
+                case AnchorAlias alias:
+                    total += sizes.GetValueOrDefault(alias.Value, 1);
+                    break;
+                case Scalar scalar:
+                    total++;
+                    if (!scalar.Anchor.IsEmpty)
+                    {
+                        sizes[scalar.Anchor] = 1;
+                    }
+
+                    break;
+                case NodeEvent start when start is MappingStart or SequenceStart:
+                    total++;
+                    open.Push((start.Anchor, total - 1));
+                    if (open.Count > MaxDepth)
+                    {
+                        throw new SourceSyntaxException($"nested more than {MaxDepth} levels deep", (int)current.Start.Line, (int)current.Start.Column);
+                    }
+
+                    break;
+                case MappingEnd or SequenceEnd:
+                    var (anchor, begin) = open.Pop();
+                    if (!anchor.IsEmpty)
+                    {
+                        sizes[anchor] = total - begin;
+                    }
+
+                    break;
+            }
+
+            if (total > MaxExpandedValues)
+            {
+                throw new SourceSyntaxException(
+                    $"the document expands to more than {MaxExpandedValues:N0} values through aliases (*name); write the values out or use fewer aliases",
+                    (int)current.Start.Line,
+                    (int)current.Start.Column);
+            }
         }
     }
 

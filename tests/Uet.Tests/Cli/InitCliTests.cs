@@ -63,6 +63,33 @@ public sealed class InitCliTests : IDisposable
     }
 
     [Fact]
+    public void Init_CustomPaths_ExcludesWhatIsInsideTheRepositoryOnly()
+    {
+        CliRunner.Git(_dir.Path, "init", "-q");
+        var outside = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + "-logs");
+        _dir.Write(".uet/config.yaml", $"execution:\n  state_db: uet.db\n  log_dir: {outside}\nisolation:\n  worktree_dir: tmp/wt\n");
+
+        var result = CliRunner.Uet(_dir.Path, "init");
+
+        try
+        {
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var exclude = File.ReadAllLines(Path.Combine(_dir.Path, ".git", "info", "exclude"));
+            Assert.Contains("/uet.db*", exclude);
+            Assert.Contains("/tmp/wt/", exclude);
+            Assert.DoesNotContain(exclude, l => l.Contains("-logs", StringComparison.Ordinal) || l == "/.state/");
+            File.WriteAllText(Path.Combine(_dir.Path, "uet.db"), "x");
+            File.WriteAllText(Path.Combine(_dir.Path, "uet.db-wal"), "x");
+            var status = CliRunner.Run(_dir.Path, "git", ["status", "--porcelain", "--untracked-files=all"]);
+            Assert.Equal("?? .uet/config.yaml", status.Stdout.Trim());
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Init_FromSubfolder_InitializesTheRepositoryRoot()
     {
         CliRunner.Git(_dir.Path, "init", "-q");

@@ -87,7 +87,8 @@ public sealed class ValidateAndPlanCliTests : IDisposable
         Assert.Equal(12, root.GetProperty("skipped").GetArrayLength());
         var estimates = root.GetProperty("estimates");
         Assert.Equal(42 * 1800, estimates.GetProperty("sequential_seconds").GetDouble());
-        Assert.True(estimates.GetProperty("dispatch_seconds").GetDouble() <= estimates.GetProperty("wave_barrier_seconds").GetDouble());
+        Assert.Equal(7 * 3600, estimates.GetProperty("wave_barrier_seconds").GetDouble());
+        Assert.Equal(5.5 * 3600, estimates.GetProperty("dispatch_seconds").GetDouble());
     }
 
     [Fact]
@@ -130,6 +131,7 @@ public sealed class ValidateAndPlanCliTests : IDisposable
     [InlineData("plan", "--no-such-option")]
     [InlineData("frobnicate")]
     [InlineData("validate", "does-not-exist")]
+    [InlineData("validate", ".", "--pattern", "nothing-*.json")]
     public void UsageErrors_Exit2WithoutStackTrace(params string[] args)
     {
         var result = Uet(args);

@@ -186,19 +186,6 @@ public sealed class WorkstreamLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_UnparsableYaml_ErrorNamesFileLineAndColumn()
-    {
-        var file = _dir.Write("ws-bad.yaml", "id: ws-bad\ntasks: [a, b\nfiles_scope: x\n");
-
-        var set = Load();
-
-        var error = SingleError(set, DiagnosticCodes.Unparsable);
-        Assert.Equal(file, error.Location.File);
-        Assert.True(error.Location.Line >= 2, error.ToString());
-        Assert.StartsWith("not valid YAML", error.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void Load_MissingId_IsAnErrorAtTheObject()
     {
         var file = _dir.Write("ws-x.json", "[\n  { \"tasks\": [\"a\"] }\n]");
