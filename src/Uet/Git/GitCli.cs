@@ -49,18 +49,11 @@ public static class GitCli
 
         return new GitResult(process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false), workingDirectory, arguments);
     }
-
-    /// <summary>Runs git and returns its trimmed stdout; a non-zero exit throws with the whole story.</summary>
-    public static async Task<string> OutputAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
-    {
-        var result = await RunAsync(workingDirectory, arguments, cancellationToken).ConfigureAwait(false);
-        return result.ExitCode == 0 ? result.StandardOutput.Trim() : throw GitProcessException.Failed(result);
-    }
 }
 
 public sealed record GitResult(int ExitCode, string StandardOutput, string StandardError, string WorkingDirectory, IReadOnlyList<string> Arguments);
 
-/// <summary>git failed: exit code, command line, working directory and stderr, so the user can rerun it by hand.</summary>
+/// <summary>git could not be run. (Failures of a git command will carry exit code, command line, folder and stderr.)</summary>
 public sealed class GitProcessException : UetException
 {
     private GitProcessException(string message, Exception? inner = null)
@@ -69,9 +62,6 @@ public sealed class GitProcessException : UetException
     }
 
     public override int ExitCode => 1;
-
-    public static GitProcessException Failed(GitResult result) =>
-        new($"git {string.Join(' ', result.Arguments)} failed with exit code {result.ExitCode} in {result.WorkingDirectory}: {result.StandardError.Trim()}");
 
     public static GitProcessException NotInstalled(Exception inner) =>
         new("git was not found on PATH. Install git (it is how uet makes worktrees and commits).", inner);

@@ -53,6 +53,4 @@ public static class Glob
 
         return p == pattern.Length;
     }
-
-    public static bool HasWildcard(ReadOnlySpan<char> segment) => segment.IndexOfAny('*', '?') >= 0 || segment.IndexOf('[') >= 0;
 }
