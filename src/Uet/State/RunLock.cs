@@ -1,0 +1,50 @@
+namespace Uet.State;
+
+/// <summary>
+/// One live run per state database. The holder renews a lease by heartbeat; a holder that died stops renewing,
+/// and once its lease has run out the next run may take over. Taking, renewing and releasing are transactions
+/// on the same database, so two processes can never both believe they hold it.
+/// </summary>
+public static class RunLock
+{
+    public static async Task<RunLockRecord> AcquireAsync(StateStore store, string runId, TimeProvider clock, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var now = clock.GetUtcNow();
+        var current = await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false);
+        if (current is not null && current.RunId != runId && current.LeaseExpiresAt > now)
+        {
+            throw StateException.RunAlreadyActive(current);
+        }
+
+        var taken = new RunLockRecord(runId, Environment.MachineName, Environment.ProcessId, now, now, now + lease);
+        await transaction.WriteRunLockAsync(taken, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return taken;
+    }
+
+    public static async Task HeartbeatAsync(StateStore store, string runId, TimeProvider clock, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        var current = await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false);
+        if (current is null || current.RunId != runId)
+        {
+            throw StateException.NotFound(EntityKind.Run, runId + " (as the live run)");
+        }
+
+        var now = clock.GetUtcNow();
+        await transaction.WriteRunLockAsync(current with { HeartbeatAt = now, LeaseExpiresAt = now + lease }, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task ReleaseAsync(StateStore store, string runId, CancellationToken cancellationToken)
+    {
+        await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        if ((await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false))?.RunId == runId)
+        {
+            await transaction.WriteRunLockAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,218 @@
+using Microsoft.Data.Sqlite;
+
+namespace Uet.State.Sqlite;
+
+/// <summary>
+/// The SQLite backend: one database file in WAL mode, foreign keys on, a busy timeout so that a second process
+/// waits instead of failing at once, and synchronous=FULL so a committed transition survives a power cut.
+/// Each operation takes a pooled connection, so one store can be shared by many tasks of one process.
+/// </summary>
+public sealed class SqliteStateStore : StateStore
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _clock;
+
+    private SqliteStateStore(string path, TimeProvider clock, TimeSpan busyTimeout)
+    {
+        Path = path;
+        _clock = clock;
+        BusyTimeout = busyTimeout;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds)),
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    public TimeSpan BusyTimeout { get; }
+
+    public override int LatestSchemaVersion => SqliteMigrations.Latest;
+
+    public override string Description => Path;
+
+    /// <summary>Opens (and with <paramref name="create"/>, creates) the database file. Does not migrate.</summary>
+    public static SqliteStateStore Open(string path, TimeProvider clock, bool create = false, TimeSpan? busyTimeout = null)
+    {
+        if (!create && !File.Exists(path))
+        {
+            throw StateException.NoDatabase(path);
+        }
+
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        return new SqliteStateStore(path, clock, busyTimeout ?? TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Opens an existing database and checks it is migrated to this build's schema.</summary>
+    public static async Task<SqliteStateStore> OpenMigratedAsync(string path, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var store = Open(path, clock);
+        var version = await store.GetSchemaVersionAsync(cancellationToken).ConfigureAwait(false);
+        if (version > store.LatestSchemaVersion)
+        {
+            throw StateException.NewerSchema(path, version, store.LatestSchemaVersion);
+        }
+
+        if (version < store.LatestSchemaVersion)
+        {
+            await store.MigrateAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+
+        return store;
+    }
+
+    internal SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            connection.Open();
+            using var pragmas = connection.CreateCommand();
+            pragmas.CommandText =
+                $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+            pragmas.ExecuteNonQuery();
+            return connection;
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            connection.Dispose();
+            throw StateException.Busy(Path, ex);
+        }
+    }
+
+    internal static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+
+    public override Task MigrateAsync(int? targetVersion, CancellationToken cancellationToken) => Guard(() =>
+    {
+        using var connection = OpenConnection();
+        using (var wal = connection.CreateCommand())
+        {
+            // WAL lets readers (uet status, uet events -f) read while a run writes.
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        SqliteMigrations.Apply(connection, targetVersion ?? LatestSchemaVersion, _clock.GetUtcNow(), Path);
+        return 0;
+    });
+
+    public override Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken) => Guard(() =>
+    {
+        using var connection = OpenConnection();
+        return SqliteMigrations.CurrentVersion(connection);
+    });
+
+    public override Task<StoreTransaction> BeginAsync(CancellationToken cancellationToken) => Guard<StoreTransaction>(() =>
+    {
+        var connection = OpenConnection();
+        try
+        {
+            // IMMEDIATE: take the write lock before reading, so a check-then-write can never interleave with another writer.
+            var transaction = connection.BeginTransaction(deferred: false);
+            return new SqliteStoreTransaction(this, connection, transaction, _clock);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    });
+
+    public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
+        Query<RunRecord>(
+            "SELECT run_id, state, created_at, started_at, completed_at, duration_ms FROM runs ORDER BY created_at DESC, run_id LIMIT $limit",
+            c => c.Parameters.AddWithValue("$limit", limit),
+            r => new RunRecord(r.GetString(0), r.GetString(1), SqliteSchema.Parse(r.GetString(2)), SqliteSchema.ParseOrNull(r.GetValue(3)),
+                SqliteSchema.ParseOrNull(r.GetValue(4)), r.IsDBNull(5) ? null : r.GetInt64(5)));
+
+    public override Task<IReadOnlyList<WorkerRecord>> ListWorkersAsync(CancellationToken cancellationToken) =>
+        Query(SqliteStoreTransaction.WorkerSelect + " ORDER BY created_at, worker_id", _ => { }, SqliteStoreTransaction.ReadWorker);
+
+    public override async Task<IReadOnlyDictionary<string, int>> CountTasksByStateAsync(string runId, CancellationToken cancellationToken)
+    {
+        var rows = await Query(
+            "SELECT state, COUNT(*) FROM tasks WHERE run_id = $run GROUP BY state",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => (State: r.GetString(0), Count: r.GetInt32(1))).ConfigureAwait(false);
+        return rows.ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
+    }
+
+    public override async Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken)
+    {
+        var filter = "WHERE event_id > $after"
+            + (query.RunId is null ? string.Empty : " AND run_id = $run")
+            + (query.EventType is null ? string.Empty : " AND (event_type = $type OR event_type LIKE $typePrefix)");
+        var sql = query.Tail is { } tail
+            ? $"SELECT * FROM (SELECT {EventColumns} FROM events {filter} ORDER BY event_id DESC LIMIT {tail}) ORDER BY event_id"
+            : $"SELECT {EventColumns} FROM events {filter} ORDER BY event_id LIMIT {query.Limit}";
+        return await Query(sql, c =>
+        {
+            c.Parameters.AddWithValue("$after", query.AfterEventId);
+            c.Parameters.AddWithValue("$run", (object?)query.RunId ?? DBNull.Value);
+            c.Parameters.AddWithValue("$type", (object?)query.EventType ?? DBNull.Value);
+            // "--type task" matches task.created, task.running, ...
+            c.Parameters.AddWithValue("$typePrefix", query.EventType is null ? DBNull.Value : query.EventType + ".%");
+        }, ReadEvent).ConfigureAwait(false);
+    }
+
+    public override async Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken) =>
+        (await Query(SqliteStoreTransaction.RunLockSelect, _ => { }, SqliteStoreTransaction.ReadRunLock).ConfigureAwait(false)).FirstOrDefault();
+
+    public override ValueTask DisposeAsync()
+    {
+        // Pooled connections keep the file open (and its WAL files around) until the pool lets go of them.
+        using var connection = new SqliteConnection(_connectionString);
+        SqliteConnection.ClearPool(connection);
+        return ValueTask.CompletedTask;
+    }
+
+    private const string EventColumns = "event_id, run_id, entity, entity_id, event_type, from_state, to_state, at, data";
+
+    private static StateEvent ReadEvent(SqliteDataReader r) => new(
+        r.GetInt64(0),
+        r.IsDBNull(1) ? null : r.GetString(1),
+        Enum.Parse<EntityKind>(r.GetString(2), ignoreCase: true),
+        r.GetString(3),
+        r.GetString(4),
+        r.IsDBNull(5) ? null : r.GetString(5),
+        r.IsDBNull(6) ? null : r.GetString(6),
+        SqliteSchema.Parse(r.GetString(7)),
+        r.IsDBNull(8) ? null : r.GetString(8));
+
+    private Task<IReadOnlyList<T>> Query<T>(string sql, Action<SqliteCommand> bind, Func<SqliteDataReader, T> read) => Guard<IReadOnlyList<T>>(() =>
+    {
+        using var connection = OpenConnection();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            rows.Add(read(reader));
+        }
+
+        return rows;
+    });
+
+    // Microsoft.Data.Sqlite is synchronous underneath; the async signatures keep the boundary ready for PostgreSQL.
+    private Task<T> Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return Task.FromResult(action());
+        }
+        catch (SqliteException ex) when (IsBusy(ex))
+        {
+            throw StateException.Busy(Path, ex);
+        }
+    }
+}

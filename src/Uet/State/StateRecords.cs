@@ -1,0 +1,33 @@
+namespace Uet.State;
+
+/// <summary>One row of <c>events</c>: a state change, or something else worth recording, with its time.</summary>
+public sealed record StateEvent(
+    long EventId,
+    string? RunId,
+    EntityKind Entity,
+    string EntityId,
+    string EventType,
+    string? FromState,
+    string? ToState,
+    DateTimeOffset At,
+    string? Data);
+
+public sealed record RunRecord(string RunId, string State, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, long? DurationMs);
+
+public sealed record WorkerRecord(
+    string WorkerId,
+    string? RunId,
+    string State,
+    string? CurrentTaskId,
+    string? Host,
+    int? Pid,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? HeartbeatAt,
+    DateTimeOffset? LeaseExpiresAt,
+    DateTimeOffset? TerminatedAt);
+
+/// <summary>The run that holds a state database (one at a time), and until when its lease runs.</summary>
+public sealed record RunLockRecord(string RunId, string OwnerHost, int OwnerPid, DateTimeOffset AcquiredAt, DateTimeOffset HeartbeatAt, DateTimeOffset LeaseExpiresAt);
+
+/// <summary>Which events to read: newest <see cref="Tail"/> of them, or all after <see cref="AfterEventId"/>.</summary>
+public sealed record EventQuery(string? RunId = null, string? EventType = null, long AfterEventId = 0, int? Tail = null, int Limit = 10_000);

@@ -1,0 +1,77 @@
+namespace Uet.State;
+
+/// <summary>
+/// The storage boundary (Hangfire's JobStorage role): a factory of write transactions plus the reads the
+/// commands need. Backends live in their own folders (<c>Sqlite/</c>; PostgreSQL later) and differ only here.
+/// </summary>
+public abstract class StateStore : IAsyncDisposable
+{
+    /// <summary>The highest schema version this build knows.</summary>
+    public abstract int LatestSchemaVersion { get; }
+
+    /// <summary>Where the data lives, for messages.</summary>
+    public abstract string Description { get; }
+
+    /// <summary>Brings the schema to <paramref name="targetVersion"/> (default: latest), each version in its own transaction.</summary>
+    public abstract Task MigrateAsync(int? targetVersion, CancellationToken cancellationToken);
+
+    public abstract Task<int> GetSchemaVersionAsync(CancellationToken cancellationToken);
+
+    /// <summary>Starts a write transaction. Everything written through it lands together at <see cref="StoreTransaction.CommitAsync"/>, or not at all.</summary>
+    public abstract Task<StoreTransaction> BeginAsync(CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<RunRecord>> ListRunsAsync(int limit, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<WorkerRecord>> ListWorkersAsync(CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyDictionary<string, int>> CountTasksByStateAsync(string runId, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken);
+
+    public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>
+/// One write transaction. The state columns are written only by <see cref="StateChanger"/>; the rest of the
+/// engine creates entities (in their initial state, with a 'created' event) and reads through it.
+/// </summary>
+public abstract class StoreTransaction : IAsyncDisposable
+{
+    public abstract TimeProvider Clock { get; }
+
+    /// <summary>Inserts an entity row in its machine's initial state (only <see cref="StateChanger"/> calls this).</summary>
+    internal abstract Task InsertAsync(NewEntity entity, string initialState, DateTimeOffset at, CancellationToken cancellationToken);
+
+    public abstract Task<EntityState?> GetStateAsync(EntityKind kind, string id, CancellationToken cancellationToken);
+
+    /// <summary>Moves one row from <paramref name="from"/> to <paramref name="to"/>; false when its state was not <paramref name="from"/>.</summary>
+    internal abstract Task<bool> WriteStateAsync(EntityKind kind, string id, string from, string to, DateTimeOffset at, CancellationToken cancellationToken);
+
+    internal abstract Task AppendEventAsync(StateEvent stateEvent, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<WorkerRecord>> WorkersWithExpiredLeaseAsync(DateTimeOffset now, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<WorkerRecord>> WorkersInStatesAsync(IReadOnlyList<string> states, CancellationToken cancellationToken);
+
+    public abstract Task SetWorkerLeaseAsync(string workerId, DateTimeOffset heartbeat, DateTimeOffset leaseExpires, CancellationToken cancellationToken);
+
+    public abstract Task SetWorkerTaskAsync(string workerId, string? taskId, CancellationToken cancellationToken);
+
+    public abstract Task<string?> RunningStepOfTaskAsync(string taskId, CancellationToken cancellationToken);
+
+    public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);
+
+    public abstract Task WriteRunLockAsync(RunLockRecord? lockRecord, CancellationToken cancellationToken);
+
+    public abstract Task CommitAsync(CancellationToken cancellationToken);
+
+    public abstract ValueTask DisposeAsync();
+}
+
+/// <summary>An entity's current state and the run it belongs to (null for a worker outside a run).</summary>
+public readonly record struct EntityState(string State, string? RunId);
+
+/// <summary>A new run, task, step, worker or patch. <see cref="Columns"/> are extra column values (names are the schema's).</summary>
+public sealed record NewEntity(EntityKind Kind, string Id, string? RunId, IReadOnlyDictionary<string, object?> Columns);
