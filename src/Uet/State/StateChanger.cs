@@ -16,7 +16,8 @@ public static class StateChanger
         var initial = StateMachines.InitialState(entity.Kind);
         await transaction.InsertAsync(entity, initial, now, cancellationToken).ConfigureAwait(false);
         FaultInjection.Hit(FaultInjection.AfterStateWritten);
-        var created = new StateEvent(0, entity.RunId, entity.Kind, entity.Id, $"{entity.Kind.Name()}.created", null, initial, now, null);
+        var runId = entity.Kind == EntityKind.Run ? entity.Id : entity.RunId;
+        var created = new StateEvent(0, runId, entity.Kind, entity.Id, $"{entity.Kind.Name()}.created", null, initial, now, null);
         await transaction.AppendEventAsync(created, cancellationToken).ConfigureAwait(false);
         return created;
     }

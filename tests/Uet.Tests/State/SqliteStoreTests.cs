@@ -1,0 +1,136 @@
+using Microsoft.Data.Sqlite;
+using Uet.State;
+using Uet.State.Sqlite;
+using Xunit;
+
+namespace Uet.Tests.State;
+
+public sealed class SqliteStoreTests
+{
+    private static readonly string[] OriginalTables = ["runs", "steps", "workers", "patches", "tasks", "events"];
+
+    [Fact]
+    public async Task Migrate_EmptyFile_CreatesTheSixTablesAtTheLatestVersion()
+    {
+        await using var f = new StoreFixture();
+
+        await f.Store.MigrateAsync(null, CancellationToken.None);
+
+        Assert.Equal(f.Store.LatestSchemaVersion, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
+        foreach (var table in OriginalTables)
+        {
+            Assert.Equal(1, f.Count($"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"));
+        }
+
+        Assert.Equal("wal", f.Scalar("PRAGMA journal_mode"));
+    }
+
+    [Fact]
+    public async Task Migrate_FromPreviousVersion_KeepsDataAndAddsTheNewParts()
+    {
+        await using var f = new StoreFixture();
+        await f.Store.MigrateAsync(1, CancellationToken.None);
+        Assert.Equal(1, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
+        f.Scalar("INSERT INTO workers (worker_id, state, created_at) VALUES ('w-old', 'IDLE', '2026-01-01T00:00:00.000Z')");
+        Assert.Equal(0, f.Count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_lock'"));
+
+        await f.Store.MigrateAsync(null, CancellationToken.None);
+
+        Assert.Equal(2, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
+        Assert.Equal("IDLE", f.Scalar("SELECT state FROM workers WHERE worker_id = 'w-old'"));
+        Assert.Equal(DBNull.Value, f.Scalar("SELECT lease_expires_at FROM workers WHERE worker_id = 'w-old'"));
+        Assert.Equal(1, f.Count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_lock'"));
+        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task Migrate_Twice_IsANoOp()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+
+        await f.Store.MigrateAsync(null, CancellationToken.None);
+
+        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task Open_NewerSchema_Refused()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        f.Scalar("INSERT INTO schema_version (version, applied_at) VALUES (99, 'x')");
+
+        var ex = await Assert.ThrowsAsync<StateException>(() => SqliteStateStore.OpenMigratedAsync(f.DatabasePath, f.Clock, CancellationToken.None));
+
+        Assert.Contains("schema version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_Missing_SaysRunInit()
+    {
+        var ex = Assert.Throws<StateException>(() => SqliteStateStore.Open(Path.Combine(Path.GetTempPath(), "uet-none", "nope.db"), TimeProvider.System));
+
+        Assert.Contains("Run 'uet init'", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(2, ex.ExitCode);
+    }
+
+    [Fact]
+    public async Task Begin_WhileAnotherConnectionHoldsTheWriteLock_ClearBusyError()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        using var holder = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False");
+        holder.Open();
+        using var lockTransaction = holder.BeginTransaction(deferred: false);
+
+        var ex = await Assert.ThrowsAsync<StateException>(async () =>
+        {
+            await using var transaction = await f.Store.BeginAsync(CancellationToken.None);
+        });
+
+        Assert.Contains("stayed locked by another uet process", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunLock_SecondRunRefusedUntilTheFirstLeaseExpires()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var lease = TimeSpan.FromSeconds(30);
+        await RunLock.AcquireAsync(f.Store, "run-a", f.Clock, lease, CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<StateException>(() => RunLock.AcquireAsync(f.Store, "run-b", f.Clock, lease, CancellationToken.None));
+        Assert.Contains("run run-a is live on this state database", ex.Message, StringComparison.Ordinal);
+
+        f.Clock.Advance(TimeSpan.FromSeconds(20));
+        await RunLock.HeartbeatAsync(f.Store, "run-a", f.Clock, lease, CancellationToken.None);
+        f.Clock.Advance(TimeSpan.FromSeconds(20));
+        await Assert.ThrowsAsync<StateException>(() => RunLock.AcquireAsync(f.Store, "run-b", f.Clock, lease, CancellationToken.None));
+
+        f.Clock.Advance(TimeSpan.FromSeconds(11));
+        var taken = await RunLock.AcquireAsync(f.Store, "run-b", f.Clock, lease, CancellationToken.None);
+
+        Assert.Equal("run-b", taken.RunId);
+        await RunLock.ReleaseAsync(f.Store, "run-b", CancellationToken.None);
+        Assert.Null(await f.Store.GetRunLockAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task ReadEvents_FiltersTailAndAfter()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        await f.CreateAsync(EntityKind.Run, "run-1", null);
+        await f.CreateAsync(EntityKind.Task, "task-1", "run-1", new() { ["workstream_id"] = "ws-a" });
+        await f.ChangeAsync(EntityKind.Task, "task-1", StateMachines.Task.Ready);
+        await f.CreateAsync(EntityKind.Worker, "w-1", null);
+
+        var all = await f.Store.ReadEventsAsync(new EventQuery(), CancellationToken.None);
+        var tasks = await f.Store.ReadEventsAsync(new EventQuery(EventType: "task"), CancellationToken.None);
+        var run = await f.Store.ReadEventsAsync(new EventQuery(RunId: "run-1"), CancellationToken.None);
+        var tail = await f.Store.ReadEventsAsync(new EventQuery(Tail: 2), CancellationToken.None);
+        var after = await f.Store.ReadEventsAsync(new EventQuery(AfterEventId: all[1].EventId), CancellationToken.None);
+
+        Assert.Equal(["run.created", "task.created", "task.ready", "worker.created"], all.Select(e => e.EventType));
+        Assert.Equal(["task.created", "task.ready"], tasks.Select(e => e.EventType));
+        Assert.Equal(3, run.Count);
+        Assert.Equal(["task.ready", "worker.created"], tail.Select(e => e.EventType));
+        Assert.Equal(["task.ready", "worker.created"], after.Select(e => e.EventType));
+    }
+}
