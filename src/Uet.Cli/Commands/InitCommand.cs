@@ -12,7 +12,7 @@ internal static class InitCommand
         var command = new Command("init", "Prepare this git repository for uet (.uet/config.yaml, .state/, logs/uet/, .worktrees/). Safe to run again.");
         command.SetAction(async (_, cancellationToken) =>
         {
-            var steps = await ProjectInitializer.InitAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
+            var steps = await ProjectInitializer.InitAsync(Directory.GetCurrentDirectory(), TimeProvider.System, cancellationToken).ConfigureAwait(false);
             foreach (var step in steps)
             {
                 var mark = step.Created ? "[green]created[/]" : "[grey]exists [/]";

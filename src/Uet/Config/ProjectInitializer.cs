@@ -1,4 +1,5 @@
 using Uet.Git;
+using Uet.State.Sqlite;
 
 namespace Uet.Config;
 
@@ -13,7 +14,7 @@ public static class ProjectInitializer
 {
     public const string ConfigRelativePath = ".uet/config.yaml";
 
-    public static async Task<IReadOnlyList<InitStep>> InitAsync(string directory, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<InitStep>> InitAsync(string directory, TimeProvider clock, CancellationToken cancellationToken)
     {
         var workspace = await Workspace.FindAsync(directory, cancellationToken).ConfigureAwait(false);
         var root = workspace.Root;
@@ -69,6 +70,18 @@ public static class ProjectInitializer
             var prefix = existing.Length > 0 && !string.IsNullOrEmpty(existing[^1]) ? "\n" : string.Empty;
             await File.AppendAllTextAsync(exclude, prefix + "# uet: state, logs and worktrees are never part of a change\n"
                 + string.Join("\n", missing) + "\n", cancellationToken).ConfigureAwait(false);
+        }
+
+
+        var databasePath = Path.Combine(root, config.Execution.StateDb);
+        var databaseExisted = File.Exists(databasePath);
+        await using (var store = SqliteStateStore.Open(databasePath, clock, create: true))
+        {
+            var before = databaseExisted ? await store.GetSchemaVersionAsync(cancellationToken).ConfigureAwait(false) : 0;
+            await store.MigrateAsync(null, cancellationToken).ConfigureAwait(false);
+            steps.Add(new InitStep(config.Execution.StateDb, !databaseExisted, before == store.LatestSchemaVersion
+                ? $"state database, schema v{before}"
+                : $"state database, schema v{before} -> v{store.LatestSchemaVersion}"));
         }
 
         steps.Add(new InitStep(".git/info/exclude", missing.Count > 0, missing.Count > 0 ? "added " + string.Join(", ", missing) : "already excludes uet's folders"));

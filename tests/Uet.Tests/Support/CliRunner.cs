@@ -14,7 +14,32 @@ internal static class CliRunner
 
     public static CliResult Uet(string workingDirectory, params string[] args) => Run(workingDirectory, "dotnet", [CliDll, .. args]);
 
-    public static CliResult Run(string workingDirectory, string program, IReadOnlyList<string> args)
+    public static CliResult UetWithEnvironment(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run(workingDirectory, "dotnet", [CliDll, .. args], environment);
+
+    /// <summary>Starts uet and returns at once, for commands that run until stopped (<c>events --follow</c>).</summary>
+    public static Process StartUet(string workingDirectory, params string[] args)
+    {
+        var start = StartInfo(workingDirectory, "dotnet", [CliDll, .. args], null);
+        start.RedirectStandardInput = true;
+        return Process.Start(start)!;
+    }
+
+    public static CliResult Run(string workingDirectory, string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, program, args, environment))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 2 minutes");
+        }
+
+        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static ProcessStartInfo StartInfo(string workingDirectory, string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -30,16 +55,12 @@ internal static class CliRunner
 
         start.Environment["NO_COLOR"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 2 minutes");
+            start.Environment[name] = value;
         }
 
-        return new CliResult(process.ExitCode, stdout.Result, stderr.Result);
+        return start;
     }
 
     public static void Git(string workingDirectory, params string[] args)

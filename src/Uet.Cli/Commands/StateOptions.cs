@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Uet.Config;
+using Uet.Git;
+using Uet.State.Sqlite;
+
+namespace Uet.Cli.Commands;
+
+/// <summary>Which state database a command reads or writes: <c>--db</c>, else <c>execution.state_db</c> at the repository root.</summary>
+internal sealed class StateOptions
+{
+    public Option<string?> Database { get; } = new("--db")
+    {
+        Description = "State database file (default: execution.state_db of the config, .state/uet.db at the repository root).",
+    };
+
+    public Option<string?> ConfigPath { get; } = new("--config")
+    {
+        Description = "Config file (default: .uet/config.yaml at the repository root).",
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Write machine-readable JSON to stdout.",
+    };
+
+    public void AddTo(Command command, bool json = true)
+    {
+        command.Options.Add(Database);
+        command.Options.Add(ConfigPath);
+        if (json)
+        {
+            command.Options.Add(Json);
+        }
+    }
+
+    public string DatabasePath(ParseResult parse)
+    {
+        if (parse.GetValue(Database) is { } explicitPath)
+        {
+            return explicitPath;
+        }
+
+        var root = Workspace.FindRoot(Directory.GetCurrentDirectory()) ?? Directory.GetCurrentDirectory();
+        var configPath = parse.GetValue(ConfigPath) ?? Path.Combine(root, ProjectInitializer.ConfigRelativePath);
+        if (parse.GetValue(ConfigPath) is { } given && !File.Exists(given))
+        {
+            throw UsageException.PathNotFound(given);
+        }
+
+        return Path.Combine(root, ConfigLoader.LoadFile(configPath).Execution.StateDb);
+    }
+
+    /// <summary>Opens the database (migrating an older schema); a missing file says to run <c>uet init</c>.</summary>
+    public Task<SqliteStateStore> OpenAsync(ParseResult parse, CancellationToken cancellationToken) =>
+        SqliteStateStore.OpenMigratedAsync(DatabasePath(parse), TimeProvider.System, cancellationToken);
+}
