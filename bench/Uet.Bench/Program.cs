@@ -3,6 +3,12 @@ using System.Globalization;
 using Uet.Bench;
 using Uet.Planning;
 
+if (args.Length > 0 && args[0] == "state")
+{
+    // The durable state transition suite; everything below is the scale benchmark, unchanged.
+    return await StateBench.RunAsync(args[1..]);
+}
+
 BenchOptions options;
 try
 {
