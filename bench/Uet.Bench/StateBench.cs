@@ -67,7 +67,8 @@ internal static class StateBench
         var ct = CancellationToken.None;
         await store.MigrateAsync(null, ct);
         RawTarget.CreateTable(store);
-        var engine = await EngineTarget.CreateAsync(store, WorkerId, ct);
+        await using var normalStore = SqliteStateStore.Open(store.Path, TimeProvider.System, synchronous: SqliteSynchronous.Normal);
+        var engine = await EngineTarget.CreateAsync(store, normalStore, WorkerId, ct);
 
         var cases = new List<(string Sync, int Batch, int Count)> { ("FULL", 1, options.SingleCount) };
         cases.AddRange(options.Batches.Select(b => ("FULL", b, options.Count)));

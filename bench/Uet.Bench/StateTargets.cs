@@ -9,14 +9,14 @@ namespace Uet.Bench;
 /// The engine side: a chain of worker transitions IDLE -> BUSY -> IDLE ... on one worker, each through
 /// <see cref="StateChanger.ChangeAsync"/> (read state, check the machine, guarded UPDATE, event INSERT).
 /// </summary>
-internal sealed class EngineTarget(SqliteStateStore store, string workerId)
+internal sealed class EngineTarget(SqliteStateStore store, SqliteStateStore normalStore, string workerId)
 {
     private bool _idle;
 
     /// <summary>Transitions written so far (the created event and SPAWNING -> IDLE not included).</summary>
     public long Transitions { get; private set; }
 
-    public static async Task<EngineTarget> CreateAsync(SqliteStateStore store, string workerId, CancellationToken cancellationToken)
+    public static async Task<EngineTarget> CreateAsync(SqliteStateStore store, SqliteStateStore normalStore, string workerId, CancellationToken cancellationToken)
     {
         await using (var tx = await store.BeginAsync(cancellationToken))
         {
@@ -25,7 +25,7 @@ internal sealed class EngineTarget(SqliteStateStore store, string workerId)
             await tx.CommitAsync(cancellationToken);
         }
 
-        return new EngineTarget(store, workerId) { _idle = true };
+        return new EngineTarget(store, normalStore, workerId) { _idle = true };
     }
 
     /// <summary>Writes <paramref name="count"/> transitions, <paramref name="batch"/> per transaction; returns seconds.</summary>
@@ -35,7 +35,8 @@ internal sealed class EngineTarget(SqliteStateStore store, string workerId)
         for (var done = 0; done < count;)
         {
             var n = Math.Min(batch, count - done);
-            await using (var tx = normal ? BeginNormal() : await store.BeginAsync(cancellationToken))
+            // The NORMAL rows use a second store on the same file, opened with SqliteSynchronous.Normal.
+            await using (var tx = await (normal ? normalStore : store).BeginAsync(cancellationToken))
             {
                 for (var j = 0; j < n; j++)
                 {
@@ -123,27 +124,6 @@ internal sealed class EngineTarget(SqliteStateStore store, string workerId)
 
         command.Prepare();
         return command;
-    }
-
-    /// <summary>
-    /// What <see cref="SqliteStateStore.BeginAsync"/> does (pooled connection with the store's pragmas, BEGIN IMMEDIATE,
-    /// the same transaction class), plus synchronous=NORMAL on the connection before the transaction starts:
-    /// the store has no setting for it and src/ is not changed for the benchmark.
-    /// </summary>
-    private SqliteStoreTransaction BeginNormal()
-    {
-        var connection = store.OpenConnection();
-        try
-        {
-            RawTarget.Execute(connection, "PRAGMA synchronous = NORMAL;");
-            var transaction = connection.BeginTransaction(deferred: false);
-            return new SqliteStoreTransaction(store, connection, transaction, TimeProvider.System);
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
     }
 }
 

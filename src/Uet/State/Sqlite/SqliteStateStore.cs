@@ -2,21 +2,36 @@ using Microsoft.Data.Sqlite;
 
 namespace Uet.State.Sqlite;
 
+/// <summary>SQLite's synchronous setting for the store's connections.</summary>
+public enum SqliteSynchronous
+{
+    Full,
+    Normal,
+}
+
 /// <summary>
 /// The SQLite backend: one database file in WAL mode, foreign keys on, a busy timeout so that a second process
 /// waits instead of failing at once, and synchronous=FULL so a committed transition survives a power cut.
-/// Each operation takes a pooled connection, so one store can be shared by many tasks of one process.
+/// Reads take pooled connections; writes share one open connection, one transaction at a time, so one store can be
+/// shared by many tasks of one process.
 /// </summary>
 public sealed class SqliteStateStore : StateStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
 
-    private SqliteStateStore(string path, TimeProvider clock, TimeSpan busyTimeout)
+    // Writes go through one connection kept open, one transaction at a time: its prepared statements live as long
+    // as the store, and a transition costs no connection set-up. Reads use pooled connections (WAL: they never block).
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly Dictionary<string, SqliteCommand> _writeCommands = new(StringComparer.Ordinal);
+    private SqliteConnection? _writer;
+
+    private SqliteStateStore(string path, TimeProvider clock, TimeSpan busyTimeout, SqliteSynchronous synchronous)
     {
         Path = path;
         _clock = clock;
         BusyTimeout = busyTimeout;
+        Synchronous = synchronous;
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -30,12 +45,20 @@ public sealed class SqliteStateStore : StateStore
 
     public TimeSpan BusyTimeout { get; }
 
+    /// <summary>FULL (default): a committed transition survives a power cut. NORMAL: it survives a crash of uet, not of the machine.</summary>
+    public SqliteSynchronous Synchronous { get; }
+
     public override int LatestSchemaVersion => SqliteMigrations.Latest;
 
     public override string Description => Path;
 
     /// <summary>Opens (and with <paramref name="create"/>, creates) the database file. Does not migrate.</summary>
-    public static SqliteStateStore Open(string path, TimeProvider clock, bool create = false, TimeSpan? busyTimeout = null)
+    public static SqliteStateStore Open(
+        string path,
+        TimeProvider clock,
+        bool create = false,
+        TimeSpan? busyTimeout = null,
+        SqliteSynchronous synchronous = SqliteSynchronous.Full)
     {
         if (!create && !File.Exists(path))
         {
@@ -48,7 +71,7 @@ public sealed class SqliteStateStore : StateStore
             Directory.CreateDirectory(directory);
         }
 
-        return new SqliteStateStore(path, clock, busyTimeout ?? TimeSpan.FromSeconds(5));
+        return new SqliteStateStore(path, clock, busyTimeout ?? TimeSpan.FromSeconds(5), synchronous);
     }
 
     /// <summary>Opens an existing database and checks it is migrated to this build's schema.</summary>
@@ -77,7 +100,8 @@ public sealed class SqliteStateStore : StateStore
             connection.Open();
             using var pragmas = connection.CreateCommand();
             pragmas.CommandText =
-                $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+                $"PRAGMA busy_timeout = {(int)BusyTimeout.TotalMilliseconds}; PRAGMA foreign_keys = ON; "
+                + $"PRAGMA synchronous = {(Synchronous == SqliteSynchronous.Full ? "FULL" : "NORMAL")};";
             pragmas.ExecuteNonQuery();
             return connection;
         }
@@ -110,21 +134,25 @@ public sealed class SqliteStateStore : StateStore
         return SqliteMigrations.CurrentVersion(connection);
     });
 
-    public override Task<StoreTransaction> BeginAsync(CancellationToken cancellationToken) => Guard<StoreTransaction>(() =>
+    public override async Task<StoreTransaction> BeginAsync(CancellationToken cancellationToken)
     {
-        var connection = OpenConnection();
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            _writer ??= OpenConnection();
             // IMMEDIATE: take the write lock before reading, so a check-then-write can never interleave with another writer.
-            var transaction = connection.BeginTransaction(deferred: false);
-            return new SqliteStoreTransaction(this, connection, transaction, _clock);
+            var transaction = await Guard(() => _writer.BeginTransaction(deferred: false)).ConfigureAwait(false);
+            return new SqliteStoreTransaction(this, transaction, _clock, _writeCommands);
         }
         catch
         {
-            connection.Dispose();
+            _writeGate.Release();
             throw;
         }
-    });
+    }
+
+    /// <summary>Called by a transaction when it ends, committed or not.</summary>
+    internal void EndWrite() => _writeGate.Release();
 
     public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
         Query<RunRecord>(
@@ -168,6 +196,16 @@ public sealed class SqliteStateStore : StateStore
 
     public override ValueTask DisposeAsync()
     {
+        foreach (var command in _writeCommands.Values)
+        {
+            command.Dispose();
+        }
+
+        _writeCommands.Clear();
+        _writer?.Dispose();
+        _writer = null;
+        _writeGate.Dispose();
+
         // Pooled connections keep the file open (and its WAL files around) until the pool lets go of them.
         using var connection = new SqliteConnection(_connectionString);
         SqliteConnection.ClearPool(connection);

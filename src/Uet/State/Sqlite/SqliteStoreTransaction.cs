@@ -4,8 +4,8 @@ using Microsoft.Data.Sqlite;
 namespace Uet.State.Sqlite;
 
 /// <summary>
-/// One IMMEDIATE transaction on its own pooled connection. Statements are prepared once per transaction and
-/// reused, so a batch of transitions costs one commit. Disposing without <see cref="CommitAsync"/> rolls back.
+/// One IMMEDIATE transaction on the store's write connection. Statements are prepared once per store and reused
+/// by every transaction. Disposing without <see cref="CommitAsync"/> rolls back.
 /// </summary>
 internal sealed partial class SqliteStoreTransaction : StoreTransaction
 {
@@ -16,16 +16,16 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         "SELECT run_id, owner_host, owner_pid, acquired_at, heartbeat_at, lease_expires_at FROM run_lock WHERE lock_id = 1";
 
     private readonly SqliteStateStore _store;
-    private readonly SqliteConnection _connection;
     private readonly SqliteTransaction _transaction;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SqliteCommand> _commands;
     private bool _committed;
+    private bool _disposed;
 
-    public SqliteStoreTransaction(SqliteStateStore store, SqliteConnection connection, SqliteTransaction transaction, TimeProvider clock)
+    public SqliteStoreTransaction(SqliteStateStore store, SqliteTransaction transaction, TimeProvider clock, Dictionary<string, SqliteCommand> commands)
     {
         _store = store;
-        _connection = connection;
         _transaction = transaction;
+        _commands = commands;
         Clock = clock;
     }
 
@@ -194,18 +194,26 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
 
     public override ValueTask DisposeAsync()
     {
-        foreach (var command in _commands.Values)
+        if (_disposed)
         {
-            command.Dispose();
+            return ValueTask.CompletedTask;
         }
 
-        if (!_committed)
+        _disposed = true;
+        try
         {
-            _transaction.Rollback();
+            if (!_committed)
+            {
+                _transaction.Rollback();
+            }
+
+            _transaction.Dispose();
+        }
+        finally
+        {
+            _store.EndWrite();
         }
 
-        _transaction.Dispose();
-        _connection.Dispose();
         return ValueTask.CompletedTask;
     }
 
@@ -240,12 +248,12 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
     {
         if (!_commands.TryGetValue(sql, out var command))
         {
-            command = _connection.CreateCommand();
-            command.Transaction = _transaction;
+            command = _transaction.Connection!.CreateCommand();
             command.CommandText = sql;
             _commands[sql] = command;
         }
 
+        command.Transaction = _transaction;
         command.Parameters.Clear();
         return command;
     }

@@ -82,7 +82,7 @@ CREATE TABLE patches (
 );
 
 CREATE TABLE events (
-    event_id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id    INTEGER PRIMARY KEY,  -- rowid: ascending, and events are never deleted
     run_id      TEXT,
     entity      TEXT NOT NULL CHECK (entity IN ('run', 'task', 'step', 'worker', 'patch')),
     entity_id   TEXT NOT NULL,

@@ -2,9 +2,6 @@
 -- the live-run lock (one run per state database at a time).
 ALTER TABLE workers ADD COLUMN lease_expires_at TEXT;
 
-CREATE INDEX workers_by_state_lease ON workers (state, lease_expires_at);
-CREATE INDEX events_by_type ON events (event_type, event_id);
-
 CREATE TABLE run_lock (
     lock_id           INTEGER PRIMARY KEY CHECK (lock_id = 1),
     run_id            TEXT NOT NULL,
