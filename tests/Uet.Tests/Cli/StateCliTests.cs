@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Uet.State;
+using Uet.State.Sqlite;
 using Uet.Tests.Support;
 using Xunit;
 
@@ -155,6 +157,24 @@ public sealed class StateCliTests : IDisposable
         {
             follower.Kill(entireProcessTree: true);
         }
+    }
+
+    [Fact]
+    public async Task Status_ShowsTheLiveRun()
+    {
+        Ok("init");
+        await using (var store = SqliteStateStore.Open(Db, TimeProvider.System))
+        {
+            await RunLock.AcquireAsync(store, "run-live", TimeProvider.System, TimeSpan.FromMinutes(5), CancellationToken.None);
+        }
+
+        var status = Ok("status");
+        var json = Ok("status", "--json");
+
+        Assert.Contains("Live run run-live: pid", status.Stdout, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(json.Stdout);
+        Assert.Equal("run-live", doc.RootElement.GetProperty("live_run").GetProperty("run_id").GetString());
+        Assert.False(doc.RootElement.GetProperty("live_run").GetProperty("stale").GetBoolean());
     }
 
     [Theory]

@@ -113,6 +113,19 @@ public sealed class SqliteStoreTests
     }
 
     [Fact]
+    public async Task RunLock_TwoStoresOnOneFile_SecondRunGetsAClearError()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        await using var other = SqliteStateStore.Open(f.DatabasePath, f.Clock);
+        await RunLock.AcquireAsync(f.Store, "run-a", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<StateException>(() => RunLock.AcquireAsync(other, "run-b", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None));
+
+        Assert.Contains("run run-a is live", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("run-a", (await other.GetRunLockAsync(CancellationToken.None))!.RunId);
+    }
+
+    [Fact]
     public async Task ReadEvents_FiltersTailAndAfter()
     {
         await using var f = await StoreFixture.MigratedAsync();
