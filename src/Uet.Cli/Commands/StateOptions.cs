@@ -50,7 +50,7 @@ internal sealed class StateOptions
         return Path.Combine(root, ConfigLoader.LoadFile(configPath).Execution.StateDb);
     }
 
-    /// <summary>Opens the database (migrating an older schema); a missing file says to run <c>uet init</c>.</summary>
+    /// <summary>Opens the database at this build's schema; a missing or older one says to run <c>uet init</c>.</summary>
     public Task<SqliteStateStore> OpenAsync(ParseResult parse, CancellationToken cancellationToken) =>
-        SqliteStateStore.OpenMigratedAsync(DatabasePath(parse), TimeProvider.System, cancellationToken);
+        SqliteStateStore.OpenCurrentAsync(DatabasePath(parse), TimeProvider.System, cancellationToken);
 }

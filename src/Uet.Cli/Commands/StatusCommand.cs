@@ -36,7 +36,7 @@ internal static class StatusCommand
             }
 
             var console = output.Console;
-            console.MarkupLine($"[bold]State[/]: {Markup.Escape(store.Description)} (schema v{store.LatestSchemaVersion})");
+            console.MarkupLine($"[bold]State[/]: {Markup.Escape(store.Description)} (schema v{await store.GetSchemaVersionAsync(cancellationToken).ConfigureAwait(false)})");
             console.MarkupLine(live is null
                 ? "No live run."
                 : live.LeaseExpiresAt > now
@@ -117,6 +117,15 @@ internal static class StatusCommand
             StateJson.Time(json, "created_at", r.CreatedAt);
             StateJson.Time(json, "started_at", r.StartedAt);
             StateJson.Time(json, "completed_at", r.CompletedAt);
+            if (r.DurationMs is { } ms)
+            {
+                json.WriteNumber("duration_ms", ms);
+            }
+            else
+            {
+                json.WriteNull("duration_ms");
+            }
+
             json.WriteEndObject();
         }
 

@@ -20,7 +20,17 @@ internal static class EventText
             return string.Empty;
         }
 
-        using var doc = JsonDocument.Parse(data);
-        return doc.RootElement.TryGetProperty("reason", out var reason) ? "  " + reason.GetString() : "  " + data;
+        try
+        {
+            using var doc = JsonDocument.Parse(data);
+            return doc.RootElement.ValueKind == JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("reason", out var reason) && reason.ValueKind == JsonValueKind.String
+                ? "  " + reason.GetString()
+                : "  " + data;
+        }
+        catch (JsonException)
+        {
+            return "  " + data;
+        }
     }
 }

@@ -69,13 +69,30 @@ internal static class StateJson
         {
             json.WriteNull("data");
         }
-        else
+        else if (IsJson(e.Data))
         {
             json.WritePropertyName("data");
             json.WriteRawValue(e.Data);
         }
+        else
+        {
+            json.WriteString("data", e.Data);
+        }
 
         json.WriteEndObject();
+    }
+
+    private static bool IsJson(string text)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(text);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     public static void Time(Utf8JsonWriter json, string name, DateTimeOffset? value)

@@ -43,15 +43,24 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
     {
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetUtcNow();
-        await transaction.SetWorkerLeaseAsync(workerId, now, now + Lease, cancellationToken).ConfigureAwait(false);
+        if (await transaction.SetWorkerLeaseAsync(workerId, now, now + Lease, cancellationToken).ConfigureAwait(false) == 0)
+        {
+            throw StateException.WorkerNotLive(workerId);
+        }
+
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>IDLE -> BUSY on a task.</summary>
+    /// <summary>IDLE -> BUSY on a task; the task records its worker, so only this worker's death can requeue it.</summary>
     public async Task AssignAsync(string workerId, string taskId, CancellationToken cancellationToken)
     {
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
         await StateChanger.ChangeAsync(transaction, EntityKind.Worker, workerId, W.Busy, "task " + taskId, cancellationToken).ConfigureAwait(false);
+        if (!await transaction.SetTaskWorkerAsync(taskId, workerId, cancellationToken).ConfigureAwait(false))
+        {
+            throw StateException.NotFound(EntityKind.Task, taskId);
+        }
+
         await transaction.SetWorkerTaskAsync(workerId, taskId, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -103,7 +112,9 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
         {
             var why = "lease expired: last heartbeat " + (worker.HeartbeatAt?.ToString("u", CultureInfo.InvariantCulture) ?? "never");
             string? requeued = null;
+            // Requeue only a task still running on this very worker: a retried task may be on another, live worker now.
             if (worker.CurrentTaskId is { } taskId
+                && await transaction.TaskWorkerAsync(taskId, cancellationToken).ConfigureAwait(false) == worker.WorkerId
                 && await transaction.GetStateAsync(EntityKind.Task, taskId, cancellationToken).ConfigureAwait(false) is { State: StateMachines.Task.Running })
             {
                 if (await transaction.RunningStepOfTaskAsync(taskId, cancellationToken).ConfigureAwait(false) is { } stepId)

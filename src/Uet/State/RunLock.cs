@@ -12,7 +12,8 @@ public static class RunLock
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
         var now = clock.GetUtcNow();
         var current = await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false);
-        if (current is not null && current.RunId != runId && current.LeaseExpiresAt > now)
+        // A live lease is the holder's alone, even for the same run id (two 'resume' of one run must not both go on).
+        if (current is not null && current.LeaseExpiresAt > now && !IsMine(current, runId))
         {
             throw StateException.RunAlreadyActive(current);
         }
@@ -27,9 +28,9 @@ public static class RunLock
     {
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
         var current = await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false);
-        if (current is null || current.RunId != runId)
+        if (current is null || !IsMine(current, runId))
         {
-            throw StateException.NotFound(EntityKind.Run, runId + " (as the live run)");
+            throw StateException.NotLockHolder(runId, current);
         }
 
         var now = clock.GetUtcNow();
@@ -40,11 +41,14 @@ public static class RunLock
     public static async Task ReleaseAsync(StateStore store, string runId, CancellationToken cancellationToken)
     {
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        if ((await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false))?.RunId == runId)
+        if (await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false) is { } current && IsMine(current, runId))
         {
             await transaction.WriteRunLockAsync(null, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    private static bool IsMine(RunLockRecord current, string runId) =>
+        current.RunId == runId && current.OwnerPid == Environment.ProcessId && current.OwnerHost == Environment.MachineName;
 }

@@ -24,11 +24,25 @@ public sealed class StateException : UetException
     public static StateException Busy(string database, Exception inner) =>
         new($"the state database {database} stayed locked by another uet process for longer than the busy timeout; nothing was written. Retry, or check 'uet status' for a live run.", 1, inner);
 
+    public static StateException WorkerNotLive(string workerId) =>
+        new($"worker {workerId} is not live (terminated, or unknown): its lease cannot be renewed, and any task it held has gone back to ready. Stop this worker.", 1);
+
+    public static StateException OldSchema(string database, int found, int latest) =>
+        new($"the state database {database} is at schema version {found}; this uet uses {latest}. Run 'uet init' to migrate it.", 2);
+
+    public static StateException Unusable(string database, string problem, Exception inner) =>
+        new($"the state database {database} cannot be used: {problem}", 1, inner);
+
     public static StateException NoDatabase(string path) =>
         new($"there is no state database at {path}. Run 'uet init' first.", 2);
 
     public static StateException NewerSchema(string database, int found, int supported) =>
         new($"the state database {database} has schema version {found}, newer than this uet understands ({supported}). Upgrade uet.", 1);
+
+    public static StateException NotLockHolder(string runId, RunLockRecord? current) =>
+        new(current is null
+            ? $"run {runId} does not hold the live-run lock (it was released or taken over after its lease expired)."
+            : $"run {runId} does not hold the live-run lock: run {current.RunId} (pid {current.OwnerPid} on {current.OwnerHost}) does.", 1);
 
     public static StateException RunAlreadyActive(RunLockRecord live) =>
         new($"run {live.RunId} is live on this state database (pid {live.OwnerPid} on {live.OwnerHost}, since {live.AcquiredAt:u}, "

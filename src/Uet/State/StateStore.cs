@@ -55,7 +55,13 @@ public abstract class StoreTransaction : IAsyncDisposable
 
     public abstract Task<IReadOnlyList<WorkerRecord>> WorkersInStatesAsync(IReadOnlyList<string> states, CancellationToken cancellationToken);
 
-    public abstract Task SetWorkerLeaseAsync(string workerId, DateTimeOffset heartbeat, DateTimeOffset leaseExpires, CancellationToken cancellationToken);
+    /// <summary>Renews a live worker's lease; returns 0 when the worker is not live (terminated, or unknown).</summary>
+    public abstract Task<int> SetWorkerLeaseAsync(string workerId, DateTimeOffset heartbeat, DateTimeOffset leaseExpires, CancellationToken cancellationToken);
+
+    /// <summary>Records which worker holds a task; false when there is no such task.</summary>
+    public abstract Task<bool> SetTaskWorkerAsync(string taskId, string? workerId, CancellationToken cancellationToken);
+
+    public abstract Task<string?> TaskWorkerAsync(string taskId, CancellationToken cancellationToken);
 
     public abstract Task SetWorkerTaskAsync(string workerId, string? taskId, CancellationToken cancellationToken);
 

@@ -38,7 +38,10 @@ public sealed class SqliteStoreTests
 
         Assert.Equal(2, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
         Assert.Equal("IDLE", f.Scalar("SELECT state FROM workers WHERE worker_id = 'w-old'"));
-        Assert.Equal(DBNull.Value, f.Scalar("SELECT lease_expires_at FROM workers WHERE worker_id = 'w-old'"));
+        // Version 1 had no leases: an old worker's lease ended with its last sign of life, so it can be expired.
+        Assert.Equal("2026-01-01T00:00:00.000Z", f.Scalar("SELECT lease_expires_at FROM workers WHERE worker_id = 'w-old'"));
+        var expired = await new Uet.Execution.WorkerPool(f.Store, f.Clock, TimeSpan.FromMinutes(1)).ExpireLeasesAsync(CancellationToken.None);
+        Assert.Equal("w-old", Assert.Single(expired).WorkerId);
         Assert.Equal(1, f.Count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_lock'"));
         Assert.Equal(2, f.Count("SELECT COUNT(*) FROM schema_version"));
     }
@@ -59,9 +62,61 @@ public sealed class SqliteStoreTests
         await using var f = await StoreFixture.MigratedAsync();
         f.Scalar("INSERT INTO schema_version (version, applied_at) VALUES (99, 'x')");
 
-        var ex = await Assert.ThrowsAsync<StateException>(() => SqliteStateStore.OpenMigratedAsync(f.DatabasePath, f.Clock, CancellationToken.None));
+        var ex = await Assert.ThrowsAsync<StateException>(() => SqliteStateStore.OpenCurrentAsync(f.DatabasePath, f.Clock, CancellationToken.None));
 
         Assert.Contains("schema version 99", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenCurrent_OlderSchema_SaysRunInitAndChangesNothing()
+    {
+        await using var f = new StoreFixture();
+        await f.Store.MigrateAsync(1, CancellationToken.None);
+
+        var ex = await Assert.ThrowsAsync<StateException>(() => SqliteStateStore.OpenCurrentAsync(f.DatabasePath, f.Clock, CancellationToken.None));
+
+        Assert.Contains("Run 'uet init' to migrate it", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(1, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Create_WithAColumnTheChangerOwns_Refused()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => f.CreateAsync(EntityKind.Worker, "w-x", null, new() { ["state"] = "TERMINATED" }));
+        await Assert.ThrowsAsync<ArgumentException>(() => f.CreateAsync(EntityKind.Worker, "w-y", null, new() { ["terminated_at"] = "2026-01-01" }));
+
+        Assert.Equal(0, f.Count("SELECT COUNT(*) FROM workers"));
+        Assert.Equal(0, f.Count("SELECT COUNT(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task Begin_AfterABusyFailure_WorksOnceTheLockIsFree()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        using (var holder = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False"))
+        {
+            holder.Open();
+            using var lockTransaction = holder.BeginTransaction(deferred: false);
+            await Assert.ThrowsAsync<StateException>(() => f.Store.BeginAsync(CancellationToken.None));
+        }
+
+        await f.CreateAsync(EntityKind.Worker, "w-1", null);
+
+        Assert.Equal(1, f.Count("SELECT COUNT(*) FROM workers"));
+    }
+
+    [Fact]
+    public async Task RunLock_SameRunIdHeldByAnotherProcess_Refused()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var now = f.Clock.GetUtcNow();
+        await f.InTransactionAsync(t => t.WriteRunLockAsync(
+            new RunLockRecord("run-a", Environment.MachineName, Environment.ProcessId + 1, now, now, now.AddMinutes(1)), CancellationToken.None));
+
+        await Assert.ThrowsAsync<StateException>(() => RunLock.AcquireAsync(f.Store, "run-a", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None));
+        await Assert.ThrowsAsync<StateException>(() => RunLock.HeartbeatAsync(f.Store, "run-a", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None));
     }
 
     [Fact]
@@ -135,6 +190,9 @@ public sealed class SqliteStoreTests
         await f.CreateAsync(EntityKind.Worker, "w-1", null);
 
         var all = await f.Store.ReadEventsAsync(new EventQuery(), CancellationToken.None);
+        var partial = await f.Store.ReadEventsAsync(new EventQuery(EventType: "tas"), CancellationToken.None);
+        var wildcard = await f.Store.ReadEventsAsync(new EventQuery(EventType: "%"), CancellationToken.None);
+        var exact = await f.Store.ReadEventsAsync(new EventQuery(EventType: "task.ready"), CancellationToken.None);
         var tasks = await f.Store.ReadEventsAsync(new EventQuery(EventType: "task"), CancellationToken.None);
         var run = await f.Store.ReadEventsAsync(new EventQuery(RunId: "run-1"), CancellationToken.None);
         var tail = await f.Store.ReadEventsAsync(new EventQuery(Tail: 2), CancellationToken.None);
@@ -142,6 +200,9 @@ public sealed class SqliteStoreTests
 
         Assert.Equal(["run.created", "task.created", "task.ready", "worker.created"], all.Select(e => e.EventType));
         Assert.Equal(["task.created", "task.ready"], tasks.Select(e => e.EventType));
+        Assert.Empty(partial);
+        Assert.Empty(wildcard);
+        Assert.Equal(["task.ready"], exact.Select(e => e.EventType));
         Assert.Equal(3, run.Count);
         Assert.Equal(["task.ready", "worker.created"], tail.Select(e => e.EventType));
         Assert.Equal(["task.ready", "worker.created"], after.Select(e => e.EventType));

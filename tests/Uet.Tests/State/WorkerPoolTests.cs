@@ -61,6 +61,8 @@ public sealed class WorkerPoolTests
         await using var f = await StoreFixture.MigratedAsync();
         var pool = new WorkerPool(f.Store, f.Clock, Lease);
         var ids = await pool.SpawnAsync(2, null, CancellationToken.None);
+        await f.CreateAsync(EntityKind.Run, "run-1", null);
+        await f.CreateAsync(EntityKind.Task, "task-x", "run-1", new() { ["workstream_id"] = "ws-a" });
         await pool.AssignAsync(ids[0], "task-x", CancellationToken.None);
 
         Assert.Equal(2, await pool.DrainAsync(CancellationToken.None));
@@ -70,6 +72,60 @@ public sealed class WorkerPoolTests
         await pool.ReleaseAsync(ids[0], CancellationToken.None);
 
         Assert.Equal(2, f.Count("SELECT COUNT(*) FROM workers WHERE state = 'TERMINATED' AND terminated_at IS NOT NULL"));
+    }
+
+    [Fact]
+    public async Task Heartbeat_AfterBeingFoundDead_Refused()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var pool = new WorkerPool(f.Store, f.Clock, Lease);
+        var id = (await pool.SpawnAsync(1, null, CancellationToken.None))[0];
+        f.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Single(await pool.ExpireLeasesAsync(CancellationToken.None));
+
+        var ex = await Assert.ThrowsAsync<StateException>(() => pool.HeartbeatAsync(id, CancellationToken.None));
+
+        Assert.Contains("is not live", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("TERMINATED", f.Scalar($"SELECT state FROM workers WHERE worker_id = '{id}'"));
+    }
+
+    [Fact]
+    public async Task ExpireLeases_TaskRetriedOnAnotherWorker_LeftAlone()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var pool = new WorkerPool(f.Store, f.Clock, Lease);
+        var ids = await pool.SpawnAsync(2, null, CancellationToken.None);
+        var (stale, live) = (ids[0], ids[1]);
+        await f.CreateAsync(EntityKind.Run, "run-1", null);
+        await f.CreateAsync(EntityKind.Task, "task-1", "run-1", new() { ["workstream_id"] = "ws-a" });
+        await f.ChangeAsync(EntityKind.Task, "task-1", SM.Task.Ready);
+        await f.ChangeAsync(EntityKind.Task, "task-1", SM.Task.Running);
+        await pool.AssignAsync(stale, "task-1", CancellationToken.None);
+        await f.ChangeAsync(EntityKind.Task, "task-1", SM.Task.Ready); // retried...
+        await f.ChangeAsync(EntityKind.Task, "task-1", SM.Task.Running);
+        await pool.AssignAsync(live, "task-1", CancellationToken.None); // ...on another worker
+        f.Clock.Advance(TimeSpan.FromSeconds(20));
+        await pool.HeartbeatAsync(live, CancellationToken.None);
+        f.Clock.Advance(TimeSpan.FromSeconds(15));
+
+        var expired = Assert.Single(await pool.ExpireLeasesAsync(CancellationToken.None));
+
+        Assert.Equal(stale, expired.WorkerId);
+        Assert.Null(expired.RequeuedTaskId);
+        Assert.Equal("running", f.Scalar("SELECT state FROM tasks WHERE task_id = 'task-1'"));
+    }
+
+    [Fact]
+    public async Task Assign_UnknownTask_RefusedAndNothingWritten()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var pool = new WorkerPool(f.Store, f.Clock, Lease);
+        var id = (await pool.SpawnAsync(1, null, CancellationToken.None))[0];
+
+        await Assert.ThrowsAsync<StateException>(() => pool.AssignAsync(id, "task-ghost", CancellationToken.None));
+
+        Assert.Equal("IDLE", f.Scalar($"SELECT state FROM workers WHERE worker_id = '{id}'"));
+        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM events"));
     }
 
     [Fact]

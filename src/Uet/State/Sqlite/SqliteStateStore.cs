@@ -74,22 +74,33 @@ public sealed class SqliteStateStore : StateStore
         return new SqliteStateStore(path, clock, busyTimeout ?? TimeSpan.FromSeconds(5), synchronous);
     }
 
-    /// <summary>Opens an existing database and checks it is migrated to this build's schema.</summary>
-    public static async Task<SqliteStateStore> OpenMigratedAsync(string path, TimeProvider clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens an existing database at this build's schema. Older or newer ones are refused with what to do: commands
+    /// other than <c>uet init</c> never change a schema behind the user's back.
+    /// </summary>
+    public static async Task<SqliteStateStore> OpenCurrentAsync(string path, TimeProvider clock, CancellationToken cancellationToken)
     {
         var store = Open(path, clock);
-        var version = await store.GetSchemaVersionAsync(cancellationToken).ConfigureAwait(false);
-        if (version > store.LatestSchemaVersion)
+        try
         {
-            throw StateException.NewerSchema(path, version, store.LatestSchemaVersion);
-        }
+            var version = await store.GetSchemaVersionAsync(cancellationToken).ConfigureAwait(false);
+            if (version > store.LatestSchemaVersion)
+            {
+                throw StateException.NewerSchema(path, version, store.LatestSchemaVersion);
+            }
 
-        if (version < store.LatestSchemaVersion)
+            if (version < store.LatestSchemaVersion)
+            {
+                throw StateException.OldSchema(path, version, store.LatestSchemaVersion);
+            }
+
+            return store;
+        }
+        catch
         {
-            await store.MigrateAsync(null, cancellationToken).ConfigureAwait(false);
+            await store.DisposeAsync().ConfigureAwait(false);
+            throw;
         }
-
-        return store;
     }
 
     internal SqliteConnection OpenConnection()
@@ -105,14 +116,29 @@ public sealed class SqliteStateStore : StateStore
             pragmas.ExecuteNonQuery();
             return connection;
         }
-        catch (SqliteException ex) when (IsBusy(ex))
+        catch (SqliteException ex) when (Translate(ex) is { } userError)
         {
             connection.Dispose();
-            throw StateException.Busy(Path, ex);
+            throw userError;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
         }
     }
 
-    internal static bool IsBusy(SqliteException ex) => ex.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+    /// <summary>The SQLite errors a user can act on, as <see cref="StateException"/>s; null for anything else (a bug).</summary>
+    internal StateException? Translate(SqliteException ex) => ex.SqliteErrorCode switch
+    {
+        5 or 6 => StateException.Busy(Path, ex), // SQLITE_BUSY, SQLITE_LOCKED
+        8 => StateException.Unusable(Path, "it is read-only (file or folder permissions); uet needs to write to it and its folder", ex),
+        10 => StateException.Unusable(Path, "a disk I/O error; check the disk and the file", ex),
+        11 or 26 => StateException.Unusable(Path, "it is not a SQLite database, or it is damaged; move it away and run 'uet init' for a new one", ex),
+        13 => StateException.Unusable(Path, "the disk is full", ex),
+        14 => StateException.Unusable(Path, "it cannot be opened (missing folder or no permission)", ex),
+        _ => null,
+    };
 
     public override Task MigrateAsync(int? targetVersion, CancellationToken cancellationToken) => Guard(() =>
     {
@@ -151,8 +177,28 @@ public sealed class SqliteStateStore : StateStore
         }
     }
 
-    /// <summary>Called by a transaction when it ends, committed or not.</summary>
-    internal void EndWrite() => _writeGate.Release();
+    /// <summary>Called by a transaction when it ends, committed or not; a broken connection is dropped for a new one.</summary>
+    internal void EndWrite(bool broken)
+    {
+        if (broken)
+        {
+            DropWriter();
+        }
+
+        _writeGate.Release();
+    }
+
+    private void DropWriter()
+    {
+        foreach (var command in _writeCommands.Values)
+        {
+            command.Dispose();
+        }
+
+        _writeCommands.Clear();
+        _writer?.Dispose();
+        _writer = null;
+    }
 
     public override Task<IReadOnlyList<RunRecord>> ListRunsAsync(int limit, CancellationToken cancellationToken) =>
         Query<RunRecord>(
@@ -177,7 +223,7 @@ public sealed class SqliteStateStore : StateStore
     {
         var filter = "WHERE event_id > $after"
             + (query.RunId is null ? string.Empty : " AND run_id = $run")
-            + (query.EventType is null ? string.Empty : " AND (event_type = $type OR event_type LIKE $typePrefix)");
+            + (query.EventType is null ? string.Empty : " AND (event_type = $type OR substr(event_type, 1, length($typePrefix)) = $typePrefix)");
         var sql = query.Tail is { } tail
             ? $"SELECT * FROM (SELECT {EventColumns} FROM events {filter} ORDER BY event_id DESC LIMIT {tail}) ORDER BY event_id"
             : $"SELECT {EventColumns} FROM events {filter} ORDER BY event_id LIMIT {query.Limit}";
@@ -187,7 +233,7 @@ public sealed class SqliteStateStore : StateStore
             c.Parameters.AddWithValue("$run", (object?)query.RunId ?? DBNull.Value);
             c.Parameters.AddWithValue("$type", (object?)query.EventType ?? DBNull.Value);
             // "--type task" matches task.created, task.running, ...
-            c.Parameters.AddWithValue("$typePrefix", query.EventType is null ? DBNull.Value : query.EventType + ".%");
+            c.Parameters.AddWithValue("$typePrefix", query.EventType is null ? DBNull.Value : query.EventType + ".");
         }, ReadEvent).ConfigureAwait(false);
     }
 
@@ -196,14 +242,7 @@ public sealed class SqliteStateStore : StateStore
 
     public override ValueTask DisposeAsync()
     {
-        foreach (var command in _writeCommands.Values)
-        {
-            command.Dispose();
-        }
-
-        _writeCommands.Clear();
-        _writer?.Dispose();
-        _writer = null;
+        DropWriter();
         _writeGate.Dispose();
 
         // Pooled connections keep the file open (and its WAL files around) until the pool lets go of them.
@@ -242,15 +281,15 @@ public sealed class SqliteStateStore : StateStore
     });
 
     // Microsoft.Data.Sqlite is synchronous underneath; the async signatures keep the boundary ready for PostgreSQL.
-    private Task<T> Guard<T>(Func<T> action)
+    internal Task<T> Guard<T>(Func<T> action)
     {
         try
         {
             return Task.FromResult(action());
         }
-        catch (SqliteException ex) when (IsBusy(ex))
+        catch (SqliteException ex) when (Translate(ex) is { } userError)
         {
-            throw StateException.Busy(Path, ex);
+            throw userError;
         }
     }
 }

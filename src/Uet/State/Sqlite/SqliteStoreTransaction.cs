@@ -31,6 +31,11 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
 
     public override TimeProvider Clock { get; }
 
+    private static readonly HashSet<string> ChangerOwned = new(StringComparer.Ordinal)
+    {
+        "state", "run_id", "created_at", "started_at", "completed_at", "duration_ms", "terminated_at", "updated_at", "attempts",
+    };
+
     [GeneratedRegex("^[a-z_]+$", RegexOptions.CultureInvariant)]
     private static partial Regex ColumnName();
 
@@ -55,10 +60,11 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
 
         foreach (var (column, value) in entity.Columns)
         {
-            // Column names come from engine code, never from users; the check keeps it that way.
-            if (!ColumnName().IsMatch(column))
+            // Column names come from engine code, never from users; the check keeps it that way. The columns the
+            // state changer owns can never be set at creation, or an entity could be born past its initial state.
+            if (!ColumnName().IsMatch(column) || values.ContainsKey(column) || ChangerOwned.Contains(column))
             {
-                throw new ArgumentException($"not a column name: '{column}'", nameof(entity));
+                throw new ArgumentException($"column '{column}' cannot be set when creating a {entity.Kind.Name()}", nameof(entity));
             }
 
             values[column] = value is DateTimeOffset time ? SqliteSchema.Format(time) : value;
@@ -114,7 +120,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
 
     public override Task<IReadOnlyList<WorkerRecord>> WorkersWithExpiredLeaseAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var command = Command(WorkerSelect + " WHERE state IN ('IDLE', 'BUSY', 'DRAINING') AND lease_expires_at IS NOT NULL AND lease_expires_at < $now ORDER BY worker_id");
+        var command = Command(WorkerSelect + " WHERE state IN ('IDLE', 'BUSY', 'DRAINING') AND COALESCE(lease_expires_at, heartbeat_at, created_at) < $now ORDER BY worker_id");
         Set(command, "$now", SqliteSchema.Format(now));
         return ReadWorkers(command);
     }
@@ -131,13 +137,14 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         return ReadWorkers(command);
     }
 
-    public override Task SetWorkerLeaseAsync(string workerId, DateTimeOffset heartbeat, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
+    public override Task<int> SetWorkerLeaseAsync(string workerId, DateTimeOffset heartbeat, DateTimeOffset leaseExpires, CancellationToken cancellationToken)
     {
-        var command = Command("UPDATE workers SET heartbeat_at = $hb, lease_expires_at = $lease WHERE worker_id = $id");
+        // Only a live worker renews its lease: one found dead has lost its task and must learn it, not carry on.
+        var command = Command("UPDATE workers SET heartbeat_at = $hb, lease_expires_at = $lease WHERE worker_id = $id AND state IN ('IDLE', 'BUSY', 'DRAINING')");
         Set(command, "$hb", SqliteSchema.Format(heartbeat));
         Set(command, "$lease", SqliteSchema.Format(leaseExpires));
         Set(command, "$id", workerId);
-        return Run(() => command.ExecuteNonQuery() == 1 ? 0 : throw StateException.NotFound(EntityKind.Worker, workerId));
+        return Run(() => command.ExecuteNonQuery());
     }
 
     public override Task SetWorkerTaskAsync(string workerId, string? taskId, CancellationToken cancellationToken)
@@ -146,6 +153,21 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         Set(command, "$task", taskId);
         Set(command, "$id", workerId);
         return Run(() => command.ExecuteNonQuery());
+    }
+
+    public override Task<bool> SetTaskWorkerAsync(string taskId, string? workerId, CancellationToken cancellationToken)
+    {
+        var command = Command("UPDATE tasks SET worker_id = $worker WHERE task_id = $task");
+        Set(command, "$worker", workerId);
+        Set(command, "$task", taskId);
+        return Run(() => command.ExecuteNonQuery() == 1);
+    }
+
+    public override Task<string?> TaskWorkerAsync(string taskId, CancellationToken cancellationToken)
+    {
+        var command = Command("SELECT worker_id FROM tasks WHERE task_id = $task");
+        Set(command, "$task", taskId);
+        return Run(() => command.ExecuteScalar() as string);
     }
 
     public override Task<string?> RunningStepOfTaskAsync(string taskId, CancellationToken cancellationToken)
@@ -200,6 +222,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         }
 
         _disposed = true;
+        var broken = false;
         try
         {
             if (!_committed)
@@ -209,9 +232,14 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
 
             _transaction.Dispose();
         }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        {
+            // A rollback that fails (after a failed commit, say) leaves the connection in doubt: the store replaces it.
+            broken = true;
+        }
         finally
         {
-            _store.EndWrite();
+            _store.EndWrite(broken);
         }
 
         return ValueTask.CompletedTask;
@@ -261,15 +289,5 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
     private static void Set(SqliteCommand command, string name, object? value) =>
         command.Parameters.AddWithValue(name, value ?? DBNull.Value);
 
-    private Task<T> Run<T>(Func<T> action)
-    {
-        try
-        {
-            return Task.FromResult(action());
-        }
-        catch (SqliteException ex) when (SqliteStateStore.IsBusy(ex))
-        {
-            throw StateException.Busy(_store.Path, ex);
-        }
-    }
+    private Task<T> Run<T>(Func<T> action) => _store.Guard(action);
 }
