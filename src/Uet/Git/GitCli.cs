@@ -8,6 +8,13 @@ namespace Uet.Git;
 /// </summary>
 public static class GitCli
 {
+    /// <summary>Runs git and returns its trimmed stdout; a non-zero exit throws with command, folder and stderr.</summary>
+    public static async Task<string> OutputAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(workingDirectory, arguments, cancellationToken).ConfigureAwait(false);
+        return result.ExitCode == 0 ? result.StandardOutput.TrimEnd('\n', '\r') : throw GitProcessException.Failed(result);
+    }
+
     public static async Task<GitResult> RunAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo("git")
@@ -53,7 +60,7 @@ public static class GitCli
 
 public sealed record GitResult(int ExitCode, string StandardOutput, string StandardError, string WorkingDirectory, IReadOnlyList<string> Arguments);
 
-/// <summary>git could not be run. (Failures of a git command will carry exit code, command line, folder and stderr.)</summary>
+/// <summary>git could not be run, or a git command failed: exit code, command line, folder and stderr.</summary>
 public sealed class GitProcessException : UetException
 {
     private GitProcessException(string message, Exception? inner = null)
@@ -62,6 +69,12 @@ public sealed class GitProcessException : UetException
     }
 
     public override int ExitCode => 1;
+
+    public static GitProcessException Failed(GitResult result) =>
+        new($"git {string.Join(' ', result.Arguments)} failed with exit code {result.ExitCode} in {result.WorkingDirectory}: {result.StandardError.Trim()}");
+
+    public static GitProcessException NoCommit(string repository) =>
+        new($"the repository at {repository} has no commit yet; uet starts its integration branch from HEAD. Make a first commit.");
 
     public static GitProcessException NotInstalled(Exception inner) =>
         new("git was not found on PATH. Install git (it is how uet makes worktrees and commits).", inner);

@@ -20,13 +20,15 @@ public sealed record Plan(
 /// <param name="EstimateIsDefault">True when the workstream gave no estimate and the default was used.</param>
 /// <param name="RemainingPath">Longest path from its start to the end of the plan: the dispatch priority.</param>
 /// <param name="Prerequisites">Ids that must be done first (depends_on and reversed blocks).</param>
+/// <param name="Rank">Dispatch order among all workstreams, 0 first: longest remaining path, then priority, then id.</param>
 public sealed record PlannedWorkstream(
     string Id,
     int Wave,
     TimeSpan Estimate,
     bool EstimateIsDefault,
     TimeSpan RemainingPath,
-    IReadOnlyList<string> Prerequisites);
+    IReadOnlyList<string> Prerequisites,
+    int Rank);
 
 /// <param name="Number">1-based.</param>
 /// <param name="Workstreams">Ids in dispatch order (longest remaining path first, then priority, then id).</param>

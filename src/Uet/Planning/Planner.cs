@@ -83,7 +83,8 @@ public static class Planner
                 TimeSpan.FromTicks(durations[i]),
                 workstreams[i].Estimate is null,
                 TimeSpan.FromTicks(remaining[i]),
-                graph.Prerequisites[i].Select(p => workstreams[p].Id).ToArray());
+                graph.Prerequisites[i].Select(p => workstreams[p].Id).ToArray(),
+                rank[i]);
         }
 
         return new Plan(

@@ -69,6 +69,9 @@ public abstract class StoreTransaction : IAsyncDisposable
 
     public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);
 
+    /// <summary>Records the definition a run executes for a workstream (JSON), so a resume never re-reads changed files.</summary>
+    public abstract Task AddRunWorkstreamAsync(string runId, string workstreamId, string definition, CancellationToken cancellationToken);
+
     public abstract Task WriteRunLockAsync(RunLockRecord? lockRecord, CancellationToken cancellationToken);
 
     public abstract Task CommitAsync(CancellationToken cancellationToken);

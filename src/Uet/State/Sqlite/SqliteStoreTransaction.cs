@@ -36,7 +36,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         "state", "run_id", "created_at", "started_at", "completed_at", "duration_ms", "terminated_at", "updated_at", "attempts",
     };
 
-    [GeneratedRegex("^[a-z_]+$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[a-z_][a-z0-9_]*$", RegexOptions.CultureInvariant)]
     private static partial Regex ColumnName();
 
     internal override Task InsertAsync(NewEntity entity, string initialState, DateTimeOffset at, CancellationToken cancellationToken)
@@ -185,6 +185,15 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
             using var reader = command.ExecuteReader();
             return reader.Read() ? ReadRunLock(reader) : null;
         });
+    }
+
+    public override Task AddRunWorkstreamAsync(string runId, string workstreamId, string definition, CancellationToken cancellationToken)
+    {
+        var command = Command("INSERT INTO run_workstreams (run_id, workstream_id, definition) VALUES ($run, $ws, $definition)");
+        Set(command, "$run", runId);
+        Set(command, "$ws", workstreamId);
+        Set(command, "$definition", definition);
+        return Run(() => command.ExecuteNonQuery());
     }
 
     public override Task WriteRunLockAsync(RunLockRecord? lockRecord, CancellationToken cancellationToken)

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Text.Json;
+using Uet.Cli.Rendering;
+using Uet.Execution;
+using Uet.Git;
+using Uet.State.Sqlite;
+using Uet.Workstreams;
+
+namespace Uet.Cli.Commands;
+
+/// <summary><c>uet run</c>: execute the workstreams on N workers, each in its own worktree; results on <c>uet/&lt;run&gt;</c>.</summary>
+internal static class RunCommand
+{
+    public static Command Create(CliOutput output)
+    {
+        var common = new CommonOptions();
+        var workers = new Option<int?>("--workers", "-w") { Description = "Tasks at the same time (default: execution.max_workers)." };
+        var failFast = new Option<bool>("--fail-fast") { Description = "Stop dispatching after the first failed task." };
+        var runId = new Option<string?>("--run-id") { Description = "Use this run id instead of a generated one." };
+        var database = new Option<string?>("--db") { Description = "State database (default: execution.state_db)." };
+        var command = new Command("run", "Run the workstreams: worktrees, tools, patches, integration branch uet/<run-id>. Ctrl+C drains.");
+        common.AddTo(command);
+        command.Options.Add(workers);
+        command.Options.Add(failFast);
+        command.Options.Add(runId);
+        command.Options.Add(database);
+        command.Options.Add(common.Json);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var workerCount = parse.GetValue(workers);
+            if (workerCount is < 1 or > 256)
+            {
+                throw UsageException.InvalidOption("--workers", $"must be between 1 and 256, got {workerCount}");
+            }
+
+            var workspace = await Workspace.FindAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
+            var config = common.LoadConfig(parse);
+            var set = WorkstreamLoader.Load(common.Source(parse, config), parse.GetValue(common.SkipInvalid), cancellationToken);
+            if (!set.IsUsable)
+            {
+                DiagnosticsView.Render(new CliOutput(output.Error, output.Error), set, errorsOnly: true);
+                return UetApp.InvalidInput;
+            }
+
+            var json = parse.GetValue(common.Json);
+            var dbPath = parse.GetValue(database) ?? Path.Combine(workspace.Root, config.Execution.StateDb);
+            await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            var progress = new RunProgressView(json ? output.Error : output.Out);
+            var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
+            var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId));
+            var summary = await executor.RunAsync(set.Workstreams, options, cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                output.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+            }
+            else
+            {
+                progress.Summary(summary);
+            }
+
+            return summary.State switch
+            {
+                "completed" => UetApp.Ok,
+                "cancelled" => UetApp.Cancelled,
+                _ => UetApp.InvalidInput,
+            };
+        });
+        return command;
+    }
+}

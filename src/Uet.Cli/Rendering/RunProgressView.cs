@@ -1,0 +1,36 @@
+using Uet.Execution;
+
+namespace Uet.Cli.Rendering;
+
+/// <summary>Plain progress lines (one per thing that happened) and the closing summary of a run.</summary>
+internal sealed class RunProgressView(TextWriter writer)
+{
+    private readonly Lock _gate = new();
+
+    public void Report(RunProgress progress)
+    {
+        if (progress.Kind == "progress")
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            writer.WriteLine($"{progress.Kind,-11} {progress.WorkstreamId}  {progress.Message.Split('\n')[0]}");
+            writer.Flush();
+        }
+    }
+
+    public void Summary(RunSummary summary)
+    {
+        writer.WriteLine();
+        writer.WriteLine($"run {summary.RunId}: {summary.State} in {TimeText.Ago(summary.Elapsed)}");
+        foreach (var group in summary.Tasks.GroupBy(t => t.Result).OrderBy(g => g.Key))
+        {
+            writer.WriteLine($"  {group.Count(),4} {group.Key.ToString().ToLowerInvariant()}: {string.Join(", ", group.Select(t => t.WorkstreamId).Take(8))}{(group.Count() > 8 ? ", ..." : string.Empty)}");
+        }
+
+        writer.WriteLine($"results on branch {summary.IntegrationBranch} ({summary.BaseCommit[..12]} -> {summary.FinalCommit[..12]}); your branch and working tree were not touched.");
+        writer.WriteLine("See 'uet status' and 'uet events --run " + summary.RunId + "'.");
+    }
+}

@@ -1,0 +1,42 @@
+using Uet.Config;
+using Uet.Workstreams;
+
+namespace Uet.Execution.Adapters;
+
+/// <summary>Everything an adapter may use to build its command lines for one attempt.</summary>
+public sealed record ToolContext(
+    Workstream Workstream,
+    string RunId,
+    int Attempt,
+    string WorkingDirectory,
+    string PromptFile,
+    ConfigMapping ToolConfig);
+
+/// <summary>One program to run: argv (never a shell string) and the variables added to the inherited environment.</summary>
+public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment);
+
+/// <summary>
+/// A tool uet can run for a workstream. An adapter only builds invocations; running them (timeout, logs, process
+/// tree) is the executor's job, so every tool gets the same guarantees.
+/// </summary>
+public abstract class ToolAdapter
+{
+    public abstract string Name { get; }
+
+    /// <summary>The programs to run, in order; the attempt fails at the first that fails.</summary>
+    public abstract IReadOnlyList<ToolInvocation> Prepare(ToolContext context);
+
+    /// <summary>Why this workstream cannot run with this adapter, checked before a run starts; null when it can.</summary>
+    public virtual string? Problem(Workstream workstream, ConfigMapping toolConfig) => null;
+
+    /// <summary>The variables every tool gets, so scripts can find their prompt and know where they are.</summary>
+    protected static Dictionary<string, string> StandardEnvironment(ToolContext context) => new(StringComparer.Ordinal)
+    {
+        ["UET_RUN_ID"] = context.RunId,
+        ["UET_WORKSTREAM_ID"] = context.Workstream.Id,
+        ["UET_ATTEMPT"] = context.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["UET_PROMPT_FILE"] = context.PromptFile,
+        ["UET_WORKTREE"] = context.WorkingDirectory,
+        ["UET_SCOPE"] = string.Join(',', context.Workstream.FilesScope.Concat(context.Workstream.FilesCreate)),
+    };
+}

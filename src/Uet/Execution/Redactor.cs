@@ -1,0 +1,49 @@
+using System.Collections;
+using System.Text.RegularExpressions;
+
+namespace Uet.Execution;
+
+/// <summary>
+/// Keeps secrets out of everything uet writes (logs, events, reports): the values of environment variables whose
+/// names say they are secret (API keys, tokens, passwords) are replaced by <c>***</c> wherever they appear. Tools
+/// still receive the real environment; only what uet records is cleaned.
+/// </summary>
+public sealed partial class Redactor
+{
+    private const int MinimumSecretLength = 6;
+    private readonly string[] _secrets;
+
+    public Redactor(IEnumerable<string> secrets)
+    {
+        // Longest first, so a secret that contains another is replaced whole.
+        _secrets = secrets.Where(s => s.Length >= MinimumSecretLength).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length).ToArray();
+    }
+
+    public static Redactor None { get; } = new([]);
+
+    [GeneratedRegex("(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex SecretName();
+
+    public static bool IsSecretName(string name) => SecretName().IsMatch(name);
+
+    /// <summary>The secrets of this process's environment.</summary>
+    public static Redactor FromEnvironment() => FromVariables(Environment.GetEnvironmentVariables()
+        .Cast<DictionaryEntry>()
+        .Select(e => KeyValuePair.Create((string)e.Key, e.Value as string)));
+
+    public static Redactor FromVariables(IEnumerable<KeyValuePair<string, string?>> variables) =>
+        new(variables.Where(v => v.Value is not null && IsSecretName(v.Key)).Select(v => v.Value!));
+
+    public string Clean(string text)
+    {
+        foreach (var secret in _secrets)
+        {
+            if (text.Contains(secret, StringComparison.Ordinal))
+            {
+                text = text.Replace(secret, "***", StringComparison.Ordinal);
+            }
+        }
+
+        return text;
+    }
+}

@@ -1,0 +1,69 @@
+using Uet.Config;
+using Uet.Execution.Adapters;
+using Uet.State;
+
+namespace Uet.Execution;
+
+/// <summary>What every task of one run shares: where things go, the store, the clock, the integration worktree.</summary>
+internal sealed class RunContext(
+    string repository,
+    UetConfig config,
+    StateStore store,
+    TimeProvider clock,
+    Redactor redactor,
+    RunOptions options,
+    string runId,
+    string integrationWorktree,
+    AdapterRegistry adapters,
+    Action<RunProgress> report)
+{
+    public string Repository { get; } = repository;
+
+    public UetConfig Config { get; } = config;
+
+    public StateStore Store { get; } = store;
+
+    public TimeProvider Clock { get; } = clock;
+
+    public Redactor Redactor { get; } = redactor;
+
+    public RunOptions Options { get; } = options;
+
+    public string RunId { get; } = runId;
+
+    public string IntegrationWorktree { get; } = integrationWorktree;
+
+    public AdapterRegistry Adapters { get; } = adapters;
+
+    /// <summary>Patches are applied to the integration branch one at a time.</summary>
+    public SemaphoreSlim IntegrationGate { get; } = new(1, 1);
+
+    public string RunFolder => Path.Combine(Repository, Config.Isolation.WorktreeDir, RunId);
+
+    public string LogFolder(string workstreamId) => Path.Combine(Repository, Config.Execution.LogDir, RunId, workstreamId);
+
+    public string LedgerFile(string workstreamId, int attempt) =>
+        Path.Combine(Repository, ".uet", "ledger", RunId, $"{workstreamId}-{attempt}.patch");
+
+    public static string TaskId(string runId, string workstreamId) => $"{runId}:{workstreamId}";
+
+    public static string AttemptId(string runId, string workstreamId, int attempt) =>
+        $"{runId}:{workstreamId}:{attempt.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
+
+    public void Report(RunProgress progress) => report(progress);
+
+    /// <summary>One state change in its own transaction.</summary>
+    public async Task ChangeAsync(EntityKind kind, string id, string to, string? reason, CancellationToken cancellationToken)
+    {
+        await using var transaction = await Store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await StateChanger.ChangeAsync(transaction, kind, id, to, reason is null ? null : Redactor.Clean(reason), cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task CreateAsync(NewEntity entity, CancellationToken cancellationToken)
+    {
+        await using var transaction = await Store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await StateChanger.CreateAsync(transaction, entity, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

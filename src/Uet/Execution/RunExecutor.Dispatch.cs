@@ -1,0 +1,187 @@
+using Uet.Planning;
+using Uet.State;
+using Uet.Workstreams;
+using T = Uet.State.StateMachines.Task;
+
+namespace Uet.Execution;
+
+public sealed partial class RunExecutor
+{
+    /// <summary>
+    /// Eager dispatch, no barrier between waves: whenever a worker is free, the ready task of best rank (longest
+    /// remaining path, then priority) that may start now starts. A conflict group runs one task at a time; a task
+    /// with parallel_ok=false runs alone, and while it waits for the pool to drain only tasks expected to end before
+    /// the drain may start (the same policy the planner simulates). A failed or quarantined task blocks its dependents,
+    /// transitively; independent work goes on.
+    /// </summary>
+    private async Task<IReadOnlyList<TaskOutcome>> DispatchAsync(
+        RunContext context,
+        WorkerPool pool,
+        IReadOnlyList<Workstream> workstreams,
+        Plan plan,
+        IReadOnlyList<string> workers,
+        CancellationToken stopping)
+    {
+        var none = CancellationToken.None;
+        var byId = workstreams.ToDictionary(w => w.Id, StringComparer.Ordinal);
+        var planned = plan.Workstreams.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        var dependents = plan.Workstreams.SelectMany(p => p.Prerequisites.Select(pre => (pre, p.Id)))
+            .ToLookup(x => x.pre, x => x.Id, StringComparer.Ordinal);
+        var waiting = plan.Workstreams.ToDictionary(p => p.Id, p => p.Prerequisites.Count, StringComparer.Ordinal);
+        var outcomes = new Dictionary<string, TaskOutcome>(StringComparer.Ordinal);
+        var ready = new PriorityQueue<string, int>();
+        var idle = new Queue<string>(workers);
+        var running = new Dictionary<Task<TaskOutcome>, (string Id, string Worker, DateTimeOffset ExpectedEnd)>();
+        var busyGroups = new HashSet<string>(StringComparer.Ordinal);
+        var aloneRunning = false;
+        var failFastTripped = false;
+
+        using var abort = new CancellationTokenSource();
+        await using var graceful = stopping.Register(() => abort.CancelAfter(context.Options.EffectiveDrainGrace));
+
+        async Task MakeReady(string id)
+        {
+            await context.ChangeAsync(EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Ready, "dependencies done", none).ConfigureAwait(false);
+            ready.Enqueue(id, planned[id].Rank);
+        }
+
+        foreach (var root in plan.Workstreams.Where(p => p.Prerequisites.Count == 0).OrderBy(p => p.Rank))
+        {
+            await MakeReady(root.Id).ConfigureAwait(false);
+        }
+
+        var total = workstreams.Count;
+        while (true)
+        {
+            if (!stopping.IsCancellationRequested && !failFastTripped)
+            {
+                while (idle.Count > 0 && !aloneRunning && NextStartable(ready, byId, busyGroups, running, planned) is { } next)
+                {
+                    var ws = byId[next];
+                    var worker = idle.Dequeue();
+                    if (ws.ConflictGroup is { } group)
+                    {
+                        busyGroups.Add(group);
+                    }
+
+                    aloneRunning |= !ws.ParallelOk;
+                    await pool.AssignAsync(worker, RunContext.TaskId(context.RunId, next), none).ConfigureAwait(false);
+                    var task = new TaskRunner(context, ws, worker).RunAsync(abort.Token);
+                    running[task] = (next, worker, clock.GetUtcNow() + planned[next].Estimate);
+                }
+            }
+
+            if (running.Count == 0)
+            {
+                break;
+            }
+
+            var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
+            var (id, freed, _) = running[finished];
+            running.Remove(finished);
+            var outcome = await finished.ConfigureAwait(false);
+            outcomes[id] = outcome;
+            await pool.ReleaseAsync(freed, none).ConfigureAwait(false);
+            idle.Enqueue(freed);
+            if (byId[id].ConflictGroup is { } released)
+            {
+                busyGroups.Remove(released);
+            }
+
+            aloneRunning &= byId[id].ParallelOk;
+            if (outcome.Result == TaskResult.Completed)
+            {
+                foreach (var dependent in dependents[id])
+                {
+                    if (--waiting[dependent] == 0 && !outcomes.ContainsKey(dependent))
+                    {
+                        await MakeReady(dependent).ConfigureAwait(false);
+                    }
+                }
+            }
+            else if (outcome.Result is TaskResult.Failed or TaskResult.Quarantined)
+            {
+                await BlockDependentsAsync(context, id, dependents, outcomes).ConfigureAwait(false);
+                failFastTripped |= context.Options.FailFast;
+            }
+
+            report(new RunProgress("progress", id, $"{outcomes.Count(o => o.Value.Result != TaskResult.Blocked)} of {total} finished", outcomes.Count, total));
+        }
+
+        // What never started: still pending or ready (resume picks them up), unless already blocked.
+        foreach (var ws in workstreams.Where(w => !outcomes.ContainsKey(w.Id)))
+        {
+            outcomes[ws.Id] = new TaskOutcome(ws.Id, TaskResult.NotStarted, 0, stopping.IsCancellationRequested ? "run stopped" : "fail-fast", null);
+        }
+
+        return workstreams.Select(w => outcomes[w.Id]).ToArray();
+    }
+
+    private async Task BlockDependentsAsync(RunContext context, string failed, ILookup<string, string> dependents, Dictionary<string, TaskOutcome> outcomes)
+    {
+        var queue = new Queue<(string Id, string Cause)>(dependents[failed].Select(d => (d, failed)));
+        while (queue.Count > 0)
+        {
+            var (id, cause) = queue.Dequeue();
+            if (outcomes.ContainsKey(id))
+            {
+                continue;
+            }
+
+            var reason = cause == failed ? $"dependency {failed} failed" : $"dependency {cause} is blocked (because {failed} failed)";
+            await context.ChangeAsync(EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Blocked, reason, CancellationToken.None).ConfigureAwait(false);
+            outcomes[id] = new TaskOutcome(id, TaskResult.Blocked, 0, reason, null);
+            report(new RunProgress("blocked", id, reason, 0, 0));
+            foreach (var next in dependents[id])
+            {
+                queue.Enqueue((next, id));
+            }
+        }
+    }
+
+    /// <summary>The best-ranked ready task allowed to start now, taken out of the queue; null when none may.</summary>
+    private string? NextStartable(
+        PriorityQueue<string, int> ready,
+        Dictionary<string, Workstream> byId,
+        HashSet<string> busyGroups,
+        Dictionary<Task<TaskOutcome>, (string Id, string Worker, DateTimeOffset ExpectedEnd)> running,
+        Dictionary<string, PlannedWorkstream> planned)
+    {
+        var skipped = new List<(string, int)>();
+        string? chosen = null;
+        var drainBy = running.Count == 0 ? (DateTimeOffset?)null : running.Values.Max(r => r.ExpectedEnd);
+        var exclusiveWaiting = false;
+        while (chosen is null && ready.TryDequeue(out var id, out var rank))
+        {
+            var ws = byId[id];
+            var groupBusy = ws.ConflictGroup is { } g && busyGroups.Contains(g);
+            if (!ws.ParallelOk)
+            {
+                if (running.Count == 0 && !exclusiveWaiting)
+                {
+                    chosen = id;
+                }
+                else
+                {
+                    exclusiveWaiting = true;
+                    skipped.Add((id, rank));
+                }
+            }
+            else if (groupBusy || (exclusiveWaiting && drainBy is { } by && clock.GetUtcNow() + planned[id].Estimate > by))
+            {
+                skipped.Add((id, rank));
+            }
+            else
+            {
+                chosen = id;
+            }
+        }
+
+        foreach (var (id, rank) in skipped)
+        {
+            ready.Enqueue(id, rank);
+        }
+
+        return chosen;
+    }
+}

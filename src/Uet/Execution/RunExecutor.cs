@@ -1,0 +1,137 @@
+using System.Text.Json;
+using Uet.Config;
+using Uet.Execution.Adapters;
+using Uet.Git;
+using Uet.Planning;
+using Uet.State;
+using Uet.Workstreams;
+using R = Uet.State.StateMachines.Run;
+
+namespace Uet.Execution;
+
+/// <summary>
+/// One run from start to end: checks that every workstream can run, takes the run lock, creates the integration
+/// branch (<c>uet/&lt;run&gt;</c>) from HEAD without touching the user's checkout, records the run and its tasks,
+/// spawns the workers, dispatches, and closes everything down, whatever happened in between.
+/// </summary>
+public sealed partial class RunExecutor(string repository, UetConfig config, StateStore store, TimeProvider clock, Redactor redactor, Action<RunProgress> report)
+{
+    /// <param name="workstreams">A valid set (as loaded and validated).</param>
+    /// <param name="options">Workers and limits.</param>
+    /// <param name="stopping">Stop taking new tasks (Ctrl+C): running ones get <see cref="RunOptions.EffectiveDrainGrace"/>, then are killed.</param>
+    public async Task<RunSummary> RunAsync(IReadOnlyList<Workstream> workstreams, RunOptions options, CancellationToken stopping)
+    {
+        var adapters = new AdapterRegistry(config);
+        var problems = adapters.Problems(workstreams);
+        if (problems.Count > 0)
+        {
+            throw RunException.CannotStart(problems);
+        }
+
+        var none = CancellationToken.None;
+        var plan = Planner.Create(workstreams, new PlanOptions(options.Workers, config.Execution.DefaultEstimate));
+        var baseCommit = await GitRepository.HeadCommitAsync(repository, none).ConfigureAwait(false);
+        var runId = options.RunId ?? NewRunId();
+        var started = clock.GetTimestamp();
+        await RunLock.AcquireAsync(store, runId, clock, options.EffectiveLease, none).ConfigureAwait(false);
+        var branch = config.Integration.Branch.Replace("{run_id}", runId, StringComparison.Ordinal);
+        var integration = Path.Combine(repository, config.Isolation.WorktreeDir, runId, "integration");
+        using var heartbeats = new CancellationTokenSource();
+        Task? heartbeat = null;
+        try
+        {
+            await GitRepository.CreateBranchAsync(repository, branch, baseCommit, none).ConfigureAwait(false);
+            await GitRepository.AddWorktreeAsync(repository, integration, branch, detach: false, none).ConfigureAwait(false);
+            await RecordRunAsync(runId, workstreams, plan).ConfigureAwait(false);
+            var pool = new WorkerPool(store, clock, options.EffectiveLease);
+            var workers = await pool.SpawnAsync(options.Workers, runId, none).ConfigureAwait(false);
+            heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
+
+            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, adapters, report);
+            var outcomes = await DispatchAsync(context, pool, workstreams, plan, workers, stopping).ConfigureAwait(false);
+
+            await pool.DrainAsync(none).ConfigureAwait(false);
+            var state = outcomes.All(o => o.Result == TaskResult.Completed) ? R.Completed
+                : stopping.IsCancellationRequested ? R.Cancelled
+                : R.Failed;
+            await ChangeAsync(EntityKind.Run, runId, state, Describe(outcomes)).ConfigureAwait(false);
+            var final = await GitCli.OutputAsync(integration, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
+            return new RunSummary(runId, state, branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
+        }
+        finally
+        {
+            await heartbeats.CancelAsync().ConfigureAwait(false);
+            if (heartbeat is not null)
+            {
+                await heartbeat.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            if (Directory.Exists(integration))
+            {
+                await GitRepository.RemoveWorktreeAsync(repository, integration, none).ConfigureAwait(false);
+            }
+
+            await RunLock.ReleaseAsync(store, runId, none).ConfigureAwait(false);
+        }
+    }
+
+    private string NewRunId() =>
+        $"r-{clock.GetUtcNow().UtcDateTime:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
+
+    private static string Describe(IReadOnlyList<TaskOutcome> outcomes) =>
+        string.Join(", ", outcomes.GroupBy(o => o.Result).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
+
+    /// <summary>The run, the definitions it executes, and its tasks, all in one transaction: a run exists whole or not at all.</summary>
+    private async Task RecordRunAsync(string runId, IReadOnlyList<Workstream> workstreams, Plan plan)
+    {
+        var none = CancellationToken.None;
+        await using var transaction = await store.BeginAsync(none).ConfigureAwait(false);
+        await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Run, runId, null, new Dictionary<string, object?>
+        {
+            ["plan_hash"] = PlanHash(workstreams),
+        }), none).ConfigureAwait(false);
+        foreach (var ws in workstreams)
+        {
+            await transaction.AddRunWorkstreamAsync(runId, ws.Id, JsonSerializer.Serialize(ws), none).ConfigureAwait(false);
+            await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Task, RunContext.TaskId(runId, ws.Id), runId, new Dictionary<string, object?>
+            {
+                ["workstream_id"] = ws.Id,
+            }), none).ConfigureAwait(false);
+        }
+
+        await StateChanger.ChangeAsync(transaction, EntityKind.Run, runId, R.Running, $"{workstreams.Count} workstreams, {plan.Waves.Count} waves", none).ConfigureAwait(false);
+        await transaction.CommitAsync(none).ConfigureAwait(false);
+    }
+
+    private static string PlanHash(IReadOnlyList<Workstream> workstreams) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(workstreams.OrderBy(w => w.Id, StringComparer.Ordinal)))));
+
+    private async Task ChangeAsync(EntityKind kind, string id, string to, string? reason)
+    {
+        await using var transaction = await store.BeginAsync(CancellationToken.None).ConfigureAwait(false);
+        await StateChanger.ChangeAsync(transaction, kind, id, to, reason, CancellationToken.None).ConfigureAwait(false);
+        await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Renews the workers' leases and the run lock three times per lease while the run lasts.</summary>
+    private async Task HeartbeatAsync(WorkerPool pool, string runId, IReadOnlyList<string> workers, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(lease / 3, clock);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await RunLock.HeartbeatAsync(store, runId, clock, lease, cancellationToken).ConfigureAwait(false);
+                foreach (var worker in workers)
+                {
+                    await pool.HeartbeatAsync(worker, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (StateException)
+            {
+                // A busy database or a worker already drained at the end of the run: the next tick tries again.
+            }
+        }
+    }
+}

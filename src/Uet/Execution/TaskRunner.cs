@@ -1,0 +1,297 @@
+using System.Globalization;
+using Uet.Config;
+using Uet.Git;
+using Uet.State;
+using Uet.Workstreams;
+using P = Uet.State.StateMachines.Patch;
+using S = Uet.State.StateMachines.Step;
+using T = Uet.State.StateMachines.Task;
+
+namespace Uet.Execution;
+
+/// <summary>
+/// Runs one task to its end on one worker: attempts (each a step) in a fresh worktree at the integration head, the
+/// tool, the patch and its scope check, the acceptance gate, integration, and retries with backoff until the circuit
+/// breaker opens. Every state change goes through <see cref="StateChanger"/>.
+/// </summary>
+internal sealed class TaskRunner(RunContext run, Workstream workstream, string workerId)
+{
+    private readonly string _taskId = RunContext.TaskId(run.RunId, workstream.Id);
+    private readonly List<string> _errors = [];
+    private readonly List<string> _diffHashes = [];
+
+    /// <param name="abort">Kills the attempt in progress (Ctrl+C after the grace period).</param>
+    public async Task<TaskOutcome> RunAsync(CancellationToken abort)
+    {
+        // State writes use CancellationToken.None: a task that is being killed must still leave consistent state.
+        var none = CancellationToken.None;
+        await run.ChangeAsync(EntityKind.Task, _taskId, T.Running, $"worker {workerId}", none).ConfigureAwait(false);
+        var maxAttempts = Math.Max(1, workstream.CircuitBreaker?.MaxAttempts ?? run.Config.Execution.RetryPolicy.MaxRetries + 1);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (outcome, error) = await AttemptAsync(attempt, abort).ConfigureAwait(false);
+            if (outcome is not null)
+            {
+                return outcome;
+            }
+
+            _errors.Add(error!);
+            if (abort.IsCancellationRequested)
+            {
+                await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, "run stopped: the attempt was killed; resume runs it again", none).ConfigureAwait(false);
+                return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
+            }
+
+            if (BreakerReason(attempt, maxAttempts) is { } open)
+            {
+                await run.ChangeAsync(EntityKind.Task, _taskId, T.Failed, $"{open}; last error: {error}", none).ConfigureAwait(false);
+                run.Report(new RunProgress("failed", workstream.Id, $"{open}: {FirstLine(error!)}", 0, 0));
+                return new TaskOutcome(workstream.Id, TaskResult.Failed, attempt, $"{open}: {error}", null);
+            }
+
+            var delay = TimeSpan.FromSeconds(run.Config.Execution.RetryPolicy.BackoffSeconds * Math.Pow(2, attempt - 1));
+            run.Report(new RunProgress("retry", workstream.Id, $"attempt {attempt} failed ({FirstLine(error!)}); retrying in {delay.TotalSeconds:0.##} s", 0, 0));
+            await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, $"attempt {attempt} failed; retry in {delay.TotalSeconds:0.##} s", none).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(delay, run.Clock, abort).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
+            }
+
+            await run.ChangeAsync(EntityKind.Task, _taskId, T.Running, $"attempt {attempt + 1} on worker {workerId}", none).ConfigureAwait(false);
+        }
+    }
+
+    private string? BreakerReason(int attempt, int maxAttempts)
+    {
+        var last = _errors[^1];
+        if (workstream.CircuitBreaker?.MaxErrorRepeats is { } repeats && repeats > 0 && _errors.Count(e => e == last) >= repeats)
+        {
+            return $"circuit breaker: the same error {repeats} times";
+        }
+
+        if (workstream.CircuitBreaker?.OscillationThreshold is { } threshold && threshold > 0 && _diffHashes.Count > 0
+            && _diffHashes.Count(h => h == _diffHashes[^1]) >= threshold)
+        {
+            return $"circuit breaker: the same change {threshold} times";
+        }
+
+        return attempt >= maxAttempts ? $"gave up after {attempt} attempt{(attempt == 1 ? string.Empty : "s")}" : null;
+    }
+
+    /// <summary>One attempt. Returns an outcome when the task is done (either way), or the error to retry on.</summary>
+    private async Task<(TaskOutcome? Outcome, string? Error)> AttemptAsync(int attempt, CancellationToken abort)
+    {
+        var none = CancellationToken.None;
+        var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
+        await run.CreateAsync(new NewEntity(EntityKind.Step, stepId, run.RunId, new Dictionary<string, object?>
+        {
+            ["task_id"] = _taskId,
+            ["attempt"] = attempt,
+        }), none).ConfigureAwait(false);
+        await run.ChangeAsync(EntityKind.Step, stepId, S.Running, $"worker {workerId}", none).ConfigureAwait(false);
+        run.Report(new RunProgress("started", workstream.Id, $"attempt {attempt} on {workerId}", 0, 0));
+
+        var isolated = run.Config.Isolation.Strategy == IsolationStrategy.Worktree;
+        var workdir = Path.Combine(run.RunFolder, $"{workstream.Id}-{attempt.ToString(CultureInfo.InvariantCulture)}");
+        var logs = run.LogFolder(workstream.Id);
+        Directory.CreateDirectory(logs);
+        var log = Path.Combine(logs, $"{attempt}.log");
+        try
+        {
+            var head = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
+            if (isolated)
+            {
+                await GitRepository.AddWorktreeAsync(run.Repository, workdir, head, detach: true, none).ConfigureAwait(false);
+            }
+            else
+            {
+                Directory.CreateDirectory(workdir);
+            }
+
+            var prompt = Path.Combine(logs, $"{attempt}.prompt.md");
+            await File.WriteAllTextAsync(prompt, PromptFile.Render(workstream, attempt, _errors.LastOrDefault()), none).ConfigureAwait(false);
+            var error = await RunToolAsync(attempt, workdir, prompt, log, abort).ConfigureAwait(false);
+            CapturedPatch? patch = null;
+            if (error is null && isolated)
+            {
+                patch = await PatchCapture.CaptureAsync(workstream, workdir, head, run.LedgerFile(workstream.Id, attempt), none).ConfigureAwait(false);
+                _diffHashes.Add(patch.Sha256);
+                if (patch.Verdict == PatchVerdict.Quarantined)
+                {
+                    return (await QuarantineAsync(stepId, attempt, patch).ConfigureAwait(false), null);
+                }
+            }
+
+            if (error is null && run.Adapters.ToolOf(workstream) != "tests")
+            {
+                error = await GateAsync(attempt, workdir, prompt, log, abort).ConfigureAwait(false);
+            }
+
+            if (error is null)
+            {
+                var (commit, integrationError) = patch is { Verdict: PatchVerdict.Validated }
+                    ? await IntegrateAsync(attempt, patch).ConfigureAwait(false)
+                    : (null, null);
+                if (patch is { Verdict: PatchVerdict.Dropped })
+                {
+                    await RecordPatchAsync(attempt, patch, P.Dropped, "no change").ConfigureAwait(false);
+                }
+
+                if (integrationError is null)
+                {
+                    await run.ChangeAsync(EntityKind.Step, stepId, S.Completed, null, none).ConfigureAwait(false);
+                    await run.ChangeAsync(EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}", none).ConfigureAwait(false);
+                    run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
+                    return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit), null);
+                }
+
+                error = integrationError;
+            }
+
+            await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, error, none).ConfigureAwait(false);
+            return (null, error);
+        }
+        catch (GitProcessException ex)
+        {
+            await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, ex.Message, none).ConfigureAwait(false);
+            return (null, ex.Message);
+        }
+        finally
+        {
+            if (isolated)
+            {
+                await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, none).ConfigureAwait(false);
+            }
+            else if (Directory.Exists(workdir))
+            {
+                Directory.Delete(workdir, recursive: true);
+            }
+        }
+    }
+
+    private async Task<string?> RunToolAsync(int attempt, string workdir, string prompt, string log, CancellationToken abort)
+    {
+        var adapter = run.Adapters.Resolve(workstream);
+        var context = new Adapters.ToolContext(workstream, run.RunId, attempt, workdir, prompt, run.Adapters.ToolConfig(adapter.Name));
+        foreach (var invocation in adapter.Prepare(context))
+        {
+            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort).ConfigureAwait(false);
+            if (error is not null)
+            {
+                return error;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The acceptance commands (<c>{"run": [...]}</c>) as a gate, in the worktree, after the tool.</summary>
+    private async Task<string?> GateAsync(int attempt, string workdir, string prompt, string log, CancellationToken abort)
+    {
+        foreach (var test in workstream.AcceptanceTests.Where(t => t.Run is { Count: > 0 }))
+        {
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["UET_RUN_ID"] = run.RunId,
+                ["UET_WORKSTREAM_ID"] = workstream.Id,
+                ["UET_ATTEMPT"] = attempt.ToString(CultureInfo.InvariantCulture),
+                ["UET_PROMPT_FILE"] = prompt,
+            };
+            if (await RunProcessAsync(test.Run!, environment, workdir, log, abort).ConfigureAwait(false) is { } error)
+            {
+                return "acceptance test failed: " + error;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort)
+    {
+        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
+        ProcessOutcome outcome;
+        try
+        {
+            outcome = await ProcessRunner.RunAsync(spec, run.Redactor, run.Clock, abort).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return "killed: the run was stopped";
+        }
+
+        return outcome.Succeeded ? null : $"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty);
+    }
+
+    private async Task<TaskOutcome> QuarantineAsync(string stepId, int attempt, CapturedPatch patch)
+    {
+        var none = CancellationToken.None;
+        await RecordPatchAsync(attempt, patch, P.Quarantined, patch.Reason).ConfigureAwait(false);
+        await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, "quarantined: " + patch.Reason, none).ConfigureAwait(false);
+        await run.ChangeAsync(EntityKind.Task, _taskId, T.Failed, "patch quarantined: " + patch.Reason, none).ConfigureAwait(false);
+        run.Report(new RunProgress("quarantined", workstream.Id, patch.Reason!, 0, 0));
+        return new TaskOutcome(workstream.Id, TaskResult.Quarantined, attempt, patch.Reason, null);
+    }
+
+    /// <summary>Creates the patch row and walks it to <paramref name="to"/> (validated..., quarantined or dropped).</summary>
+    private async Task<string> RecordPatchAsync(int attempt, CapturedPatch patch, string to, string? reason)
+    {
+        var none = CancellationToken.None;
+        var patchId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
+        await using var transaction = await run.Store.BeginAsync(none).ConfigureAwait(false);
+        await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Patch, patchId, run.RunId, new Dictionary<string, object?>
+        {
+            ["task_id"] = _taskId,
+            ["sha256"] = patch.Sha256,
+            ["path"] = Path.GetRelativePath(run.Repository, patch.File),
+            ["files"] = System.Text.Json.JsonSerializer.Serialize(patch.Files.Select(f => f.OldPath is null ? $"{f.Status} {f.Path}" : $"{f.Status} {f.OldPath} -> {f.Path}")),
+            ["lines_added"] = patch.LinesAdded,
+            ["lines_removed"] = patch.LinesRemoved,
+        }), none).ConfigureAwait(false);
+        await StateChanger.ChangeAsync(transaction, EntityKind.Patch, patchId, to, reason, none).ConfigureAwait(false);
+        await transaction.CommitAsync(none).ConfigureAwait(false);
+        return patchId;
+    }
+
+    /// <summary>
+    /// Applies the patch to the integration branch and commits it, one patch at a time. Until the merge queue with
+    /// validators exists, verified means "applied cleanly": there is nothing else to verify against.
+    /// </summary>
+    private async Task<(string? Commit, string? Error)> IntegrateAsync(int attempt, CapturedPatch patch)
+    {
+        var none = CancellationToken.None;
+        var patchId = await RecordPatchAsync(attempt, patch, P.Validated, null).ConfigureAwait(false);
+        await run.ChangeAsync(EntityKind.Patch, patchId, P.Queued, null, none).ConfigureAwait(false);
+        await run.IntegrationGate.WaitAsync(none).ConfigureAwait(false);
+        try
+        {
+            var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
+                + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
+            var (applied, result) = await GitRepository.ApplyAndCommitAsync(run.IntegrationWorktree, patch.File, message, none).ConfigureAwait(false);
+            if (!applied)
+            {
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, result, none).ConfigureAwait(false);
+                return (null, "the patch does not apply to the integration branch: " + result);
+            }
+
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, $"commit {result}", none).ConfigureAwait(false);
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Verified, "no validators configured yet", none).ConfigureAwait(false);
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Committed, $"commit {result}", none).ConfigureAwait(false);
+            return (result, null);
+        }
+        finally
+        {
+            run.IntegrationGate.Release();
+        }
+    }
+
+    private static string Summary(CapturedPatch? patch, string? commit) =>
+        patch is null || commit is null
+            ? "no change"
+            : $"{patch.Files.Count} file{(patch.Files.Count == 1 ? string.Empty : "s")}, +{patch.LinesAdded} -{patch.LinesRemoved}, commit {commit[..12]}";
+
+    private static string FirstLine(string text) => text.Split('\n')[0];
+}
