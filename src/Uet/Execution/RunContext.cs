@@ -35,6 +35,9 @@ internal sealed class RunContext(
 
     public AdapterRegistry Adapters { get; } = adapters;
 
+    /// <summary>git's worktree bookkeeping is not made for concurrent adds and removes in one repository.</summary>
+    public SemaphoreSlim WorktreeGate { get; } = new(1, 1);
+
     /// <summary>Patches are applied to the integration branch one at a time.</summary>
     public SemaphoreSlim IntegrationGate { get; } = new(1, 1);
 

@@ -105,7 +105,15 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             var head = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
             if (isolated)
             {
-                await GitRepository.AddWorktreeAsync(run.Repository, workdir, head, detach: true, none).ConfigureAwait(false);
+                await run.WorktreeGate.WaitAsync(none).ConfigureAwait(false);
+                try
+                {
+                    await GitRepository.AddWorktreeAsync(run.Repository, workdir, head, detach: true, none).ConfigureAwait(false);
+                }
+                finally
+                {
+                    run.WorktreeGate.Release();
+                }
             }
             else
             {
@@ -164,7 +172,15 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         {
             if (isolated)
             {
-                await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, none).ConfigureAwait(false);
+                await run.WorktreeGate.WaitAsync(none).ConfigureAwait(false);
+                try
+                {
+                    await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, none).ConfigureAwait(false);
+                }
+                finally
+                {
+                    run.WorktreeGate.Release();
+                }
             }
             else if (Directory.Exists(workdir))
             {

@@ -44,12 +44,17 @@ public static class GitRepository
     public static async Task RemoveWorktreeAsync(string repository, string path, CancellationToken cancellationToken)
     {
         var removed = await GitCli.RunAsync(repository, ["worktree", "remove", "--force", "--force", path], cancellationToken).ConfigureAwait(false);
-        if (removed.ExitCode != 0 && Directory.Exists(path))
+        if (removed.ExitCode != 0)
         {
-            Directory.Delete(path, recursive: true);
-        }
+            // Only when git could not remove it: delete the folder and let prune drop its bookkeeping. Prune is never
+            // run otherwise, since it could drop the bookkeeping of a worktree another task is creating.
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
 
-        await GitCli.RunAsync(repository, ["worktree", "prune"], cancellationToken).ConfigureAwait(false);
+            await GitCli.RunAsync(repository, ["worktree", "prune"], cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
