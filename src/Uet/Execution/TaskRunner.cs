@@ -20,6 +20,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     private readonly List<string> _errors = [];
     private readonly List<string> _diffHashes = [];
 
+    // Stored data read by people and sqlite3, not embedded in HTML: no \u003E for '>'.
+    private static readonly System.Text.Json.JsonSerializerOptions PlainJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <param name="abort">Kills the attempt in progress (Ctrl+C after the grace period).</param>
     public async Task<TaskOutcome> RunAsync(CancellationToken abort)
     {
@@ -263,7 +266,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             ["task_id"] = _taskId,
             ["sha256"] = patch.Sha256,
             ["path"] = Path.GetRelativePath(run.Repository, patch.File),
-            ["files"] = System.Text.Json.JsonSerializer.Serialize(patch.Files.Select(f => f.OldPath is null ? $"{f.Status} {f.Path}" : $"{f.Status} {f.OldPath} -> {f.Path}")),
+            ["files"] = System.Text.Json.JsonSerializer.Serialize(
+                patch.Files.Select(f => f.OldPath is null ? $"{f.Status} {f.Path}" : $"{f.Status} {f.OldPath} -> {f.Path}"),
+                PlainJson),
             ["lines_added"] = patch.LinesAdded,
             ["lines_removed"] = patch.LinesRemoved,
         }), none).ConfigureAwait(false);

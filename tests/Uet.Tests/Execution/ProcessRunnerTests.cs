@@ -1,0 +1,106 @@
+using Uet.Execution;
+using Uet.Tests.Support;
+using Xunit;
+
+namespace Uet.Tests.Execution;
+
+public sealed class ProcessRunnerTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Log => Path.Combine(_dir.Path, "logs", "1.log");
+
+    private Task<ProcessOutcome> RunAsync(string script, TimeSpan? timeout = null, long cap = 1 << 20, Redactor? redactor = null, Dictionary<string, string>? environment = null) =>
+        ProcessRunner.RunAsync(
+            new ProcessSpec(["sh", "-c", script], _dir.Path, environment ?? [], timeout, Log, cap),
+            redactor ?? Redactor.None,
+            TimeProvider.System,
+            CancellationToken.None);
+
+    [Fact]
+    public async Task Run_ExitCodeOutputAndArgvHeaderInTheLog()
+    {
+        var outcome = await RunAsync("echo out; echo err >&2; exit 4");
+
+        Assert.Equal(4, outcome.ExitCode);
+        Assert.False(outcome.Succeeded);
+        var log = await File.ReadAllTextAsync(Log);
+        Assert.Contains("# $ sh -c 'echo out; echo err >&2; exit 4'", log, StringComparison.Ordinal);
+        Assert.Contains("out\n", log, StringComparison.Ordinal);
+        Assert.Contains("err\n", log, StringComparison.Ordinal);
+        Assert.Contains("# uet: exit code 4", log, StringComparison.Ordinal);
+        Assert.Contains("err", outcome.Tail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_ArgumentsReachTheProgramUnchanged_NoShellInBetween()
+    {
+        var outcome = await ProcessRunner.RunAsync(
+            new ProcessSpec(["printf", "%s|", "a b", "$HOME", "; rm -rf /", "'q'"], _dir.Path, new Dictionary<string, string>(), null, Log, 1 << 20),
+            Redactor.None,
+            TimeProvider.System,
+            CancellationToken.None);
+
+        Assert.True(outcome.Succeeded);
+        Assert.Contains("a b|$HOME|; rm -rf /|'q'|", await File.ReadAllTextAsync(Log), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_LogCapped_SaysSoOnceAndStillFinishes()
+    {
+        var outcome = await RunAsync("i=0; while [ $i -lt 5000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done", cap: 10_000);
+
+        Assert.True(outcome.Succeeded);
+        Assert.True(outcome.LogTruncated);
+        var size = new FileInfo(Log).Length;
+        Assert.InRange(size, 10_000, 12_000);
+        Assert.Single(File.ReadAllLines(Log), l => l.Contains("log truncated at 10000 bytes", StringComparison.Ordinal));
+        Assert.Contains("line-4999", outcome.Tail, StringComparison.Ordinal); // the tail is the real end, not the cut
+    }
+
+    [Fact]
+    public async Task Run_Timeout_KillsTheWholeProcessTree()
+    {
+        var pidFile = Path.Combine(_dir.Path, "child.pid");
+
+        var outcome = await RunAsync($"sleep 60 & echo $! > {pidFile}; wait", timeout: TimeSpan.FromSeconds(1));
+
+        Assert.True(outcome.TimedOut);
+        Assert.Contains("timed out", outcome.Describe(), StringComparison.Ordinal);
+        var child = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Task.Delay(200);
+        Assert.False(Directory.Exists($"/proc/{child}") && !File.ReadAllText($"/proc/{child}/stat").Contains(") Z ", StringComparison.Ordinal), $"child {child} still alive");
+    }
+
+    [Fact]
+    public async Task Run_MissingProgram_ClearErrorNoException()
+    {
+        var outcome = await ProcessRunner.RunAsync(
+            new ProcessSpec(["no-such-program-uet"], _dir.Path, new Dictionary<string, string>(), null, Log, 1 << 20),
+            Redactor.None,
+            TimeProvider.System,
+            CancellationToken.None);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Contains("cannot start 'no-such-program-uet'", outcome.Describe(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Run_SecretsFromTheEnvironment_ReachTheToolButNeverTheLog()
+    {
+        var secret = "sk-live-0123456789abcdef";
+        var redactor = Redactor.FromVariables([KeyValuePair.Create<string, string?>("OPENAI_API_KEY", secret), KeyValuePair.Create<string, string?>("PATH", "/usr/bin")]);
+        var proof = Path.Combine(_dir.Path, "seen.txt");
+
+        var outcome = await RunAsync($"echo \"key is $OPENAI_API_KEY\"; printf %s \"$OPENAI_API_KEY\" > {proof}", redactor: redactor, environment: new() { ["OPENAI_API_KEY"] = secret });
+
+        Assert.True(outcome.Succeeded);
+        Assert.Equal(secret, await File.ReadAllTextAsync(proof)); // the tool got it
+        var log = await File.ReadAllTextAsync(Log);
+        Assert.DoesNotContain(secret, log, StringComparison.Ordinal);
+        Assert.Contains("key is ***", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, outcome.Tail, StringComparison.Ordinal);
+    }
+}

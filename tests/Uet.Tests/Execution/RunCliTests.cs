@@ -1,0 +1,102 @@
+using Microsoft.Data.Sqlite;
+using Uet.Tests.Support;
+using Xunit;
+
+namespace Uet.Tests.Execution;
+
+public sealed class RunCliTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public RunCliTests()
+    {
+        CliRunner.Git(_dir.Path, "init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(_dir.Path, "README.md"), "base\n");
+        CliRunner.Git(_dir.Path, "add", ".");
+        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
+        Assert.Equal(0, CliRunner.Uet(_dir.Path, "init").ExitCode);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private string Scalar(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, ".state", "uet.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+    }
+
+    [Fact]
+    public void Run_ToolThatCannotRun_RefusedBeforeAnythingIsWritten()
+    {
+        _dir.Write("workstreams/ws-ai.json", """{ "id": "ws-ai", "tool": "aider" }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("ws-ai", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("tool 'aider' cannot run", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM runs"));
+        Assert.Empty(CliRunner.Run(_dir.Path, "git", ["branch", "--list", "uet/*"]).Stdout.Trim());
+    }
+
+    [Fact]
+    public void Run_SecretPrintedByAFailingTool_NeverInLogsOrEvents()
+    {
+        const string Secret = "ghp_SuperSecretToken123456";
+        _dir.Write("workstreams/ws-leak.json", """{ "id": "ws-leak", "circuit_breaker": { "max_attempts": 1 }, "command": ["sh", "-c", "echo token=$GITHUB_TOKEN; exit 1"] }""");
+
+        var result = CliRunner.UetWithEnvironment(_dir.Path, new Dictionary<string, string> { ["GITHUB_TOKEN"] = Secret }, "run", "--run-id", "r-s");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        var log = File.ReadAllText(Path.Combine(_dir.Path, "logs", "uet", "r-s", "ws-leak", "1.log"));
+        Assert.Contains("token=***", log, StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, log, StringComparison.Ordinal);
+        Assert.Equal("0", Scalar($"SELECT COUNT(*) FROM events WHERE data LIKE '%{Secret}%'"));
+        Assert.NotEqual("0", Scalar("SELECT COUNT(*) FROM events WHERE data LIKE '%token=***%'"));
+        Assert.DoesNotContain(Secret, result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ToolCommitsInItsWorktree_PatchHasTheCommitAndTheUncommittedChange()
+    {
+        _dir.Write("workstreams/ws-commit.json", """
+            { "id": "ws-commit", "files_scope": ["a.txt", "b.txt"],
+              "command": ["sh", "-c", "echo a > a.txt && git add a.txt && git -c user.name=x -c user.email=x@x commit -qm tool && echo b > b.txt"] }
+            """);
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-c");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-c:a.txt"]).Stdout);
+        Assert.Equal("b\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-c:b.txt"]).Stdout);
+        Assert.Equal("[\"A a.txt\",\"A b.txt\"]", Scalar("SELECT files FROM patches"));
+    }
+
+    [Fact]
+    public void Run_DeletesRenamesAndBinaryFiles_CarriedToTheIntegrationBranch()
+    {
+        _dir.Write("old.txt", "move me\n");
+        _dir.Write("gone.txt", "delete me\n");
+        CliRunner.Git(_dir.Path, "add", "old.txt", "gone.txt");
+        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "more");
+        _dir.Write("workstreams/ws-shapes.json", """
+            { "id": "ws-shapes", "files_scope": ["old.txt", "new.txt", "gone.txt", "bin.dat"],
+              "command": ["sh", "-c", "git mv old.txt new.txt && rm gone.txt && printf '\\000\\001\\002' > bin.dat"] }
+            """);
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-x");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var files = CliRunner.Run(_dir.Path, "git", ["ls-tree", "-r", "--name-only", "uet/r-x"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["README.md", "bin.dat", "new.txt"], files.Order(StringComparer.Ordinal));
+        Assert.Equal("3", CliRunner.Run(_dir.Path, "git", ["cat-file", "-s", "uet/r-x:bin.dat"]).Stdout.Trim());
+        Assert.Contains("R old.txt -> new.txt", Scalar("SELECT files FROM patches"), StringComparison.Ordinal);
+    }
+}
