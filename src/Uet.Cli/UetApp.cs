@@ -54,7 +54,7 @@ internal static class UetApp
         Console.CancelKeyPress += onCancel;
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancel.Token).ConfigureAwait(false);
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token).ConfigureAwait(false);
         }
         catch (UetException ex)
         {

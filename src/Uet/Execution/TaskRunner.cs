@@ -105,7 +105,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var log = Path.Combine(logs, $"{attempt}.log");
         try
         {
-            var head = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
+            // Without a worktree there is no patch to base on anything: no git call at all on that path.
+            var head = isolated ? await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false) : string.Empty;
             if (isolated)
             {
                 await run.WorktreeGate.WaitAsync(none).ConfigureAwait(false);
