@@ -18,12 +18,18 @@ internal static class RunCommand
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop dispatching after the first failed task." };
         var runId = new Option<string?>("--run-id") { Description = "Use this run id instead of a generated one." };
         var database = new Option<string?>("--db") { Description = "State database (default: execution.state_db)." };
+        var grace = new Option<string>("--grace")
+        {
+            Description = "After Ctrl+C, how long running tasks may finish before they are killed (e.g. 10s, 1m).",
+            DefaultValueFactory = _ => "10s",
+        };
         var command = new Command("run", "Run the workstreams: worktrees, tools, patches, integration branch uet/<run-id>. Ctrl+C drains.");
         common.AddTo(command);
         command.Options.Add(workers);
         command.Options.Add(failFast);
         command.Options.Add(runId);
         command.Options.Add(database);
+        command.Options.Add(grace);
         command.Options.Add(common.Json);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -31,6 +37,11 @@ internal static class RunCommand
             if (workerCount is < 1 or > 256)
             {
                 throw UsageException.InvalidOption("--workers", $"must be between 1 and 256, got {workerCount}");
+            }
+
+            if (!DurationText.TryParse(parse.GetValue(grace)!, out var drainGrace))
+            {
+                throw UsageException.InvalidOption("--grace", $"expected a duration such as 10s or 1m, got '{parse.GetValue(grace)}'");
             }
 
             var workspace = await Workspace.FindAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
@@ -47,7 +58,7 @@ internal static class RunCommand
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             var progress = new RunProgressView(json ? output.Error : output.Out);
             var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
-            var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId));
+            var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace);
             var summary = await executor.RunAsync(set.Workstreams, options, cancellationToken).ConfigureAwait(false);
             if (json)
             {

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Uet.Tests.Support;
+using Xunit;
+
+namespace Uet.Tests.Execution;
+
+/// <summary>Ctrl+C (SIGINT) during a run: no new tasks, running ones killed after the grace period, state consistent.</summary>
+public sealed class RunDrainTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private string Scalar(string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, ".state", "uet.db")};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
+    }
+
+    [Fact]
+    public async Task Run_Interrupted_DrainsKillsAfterGraceAndLeavesResumableState()
+    {
+        CliRunner.Git(_dir.Path, "init", "-q", "-b", "main");
+        _dir.Write("README.md", "base\n");
+        CliRunner.Git(_dir.Path, "add", ".");
+        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
+        Assert.Equal(0, CliRunner.Uet(_dir.Path, "init").ExitCode);
+        var pidDir = Path.Combine(_dir.Path, "pids");
+        Directory.CreateDirectory(pidDir);
+        foreach (var id in new[] { "a", "b" })
+        {
+            _dir.Write($"workstreams/ws-{id}.json", $$"""{ "id": "ws-{{id}}", "command": ["sh", "-c", "echo $$ > {{pidDir}}/{{id}}; sleep 60"] }""");
+        }
+
+        _dir.Write("workstreams/ws-c.json", """{ "id": "ws-c", "command": ["true"] }""");
+        _dir.Write("workstreams/ws-d.json", """{ "id": "ws-d", "depends_on": ["ws-a"], "command": ["true"] }""");
+
+        using var run = CliRunner.StartUet(_dir.Path, "run", "--workers", "2", "--run-id", "r-int", "--grace", "1s");
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        var stderr = run.StandardError.ReadToEndAsync();
+        var waited = Stopwatch.StartNew();
+        while (Directory.GetFiles(pidDir).Length < 2 && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(2, Directory.GetFiles(pidDir).Length);
+        CliRunner.Run(_dir.Path, "kill", ["-INT", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(run.WaitForExit(TimeSpan.FromSeconds(30)), "uet did not stop after SIGINT");
+
+        Assert.True(run.ExitCode == 130, $"exit {run.ExitCode}\n{await stdout}\n{await stderr}");
+        Assert.Equal("cancelled", Scalar("SELECT state FROM runs WHERE run_id = 'r-int'"));
+        // The two killed tasks went back to ready (resume redoes them), the one never started is still ready or pending.
+        Assert.Equal("ready", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-a'"));
+        Assert.Equal("ready", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-b'"));
+        Assert.Equal("pending", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-d'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM steps WHERE state = 'running'"));
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM workers WHERE state = 'TERMINATED'"));
+        Assert.Equal(string.Empty, Scalar("SELECT run_id FROM run_lock"));
+        foreach (var pidFile in Directory.GetFiles(pidDir))
+        {
+            var pid = File.ReadAllText(pidFile).Trim();
+            Assert.False(Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), $"tool process {pid} survived");
+        }
+
+        Assert.Single(CliRunner.Run(_dir.Path, "git", ["worktree", "list"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+}
