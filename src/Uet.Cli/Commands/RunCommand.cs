@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Spectre.Console;
 using Uet.Cli.Rendering;
 using Uet.Execution;
 using Uet.Git;
@@ -57,9 +58,30 @@ internal static class RunCommand
             var dbPath = parse.GetValue(database) ?? Path.Combine(workspace.Root, config.Execution.StateDb);
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             var progress = new RunProgressView(json ? output.Error : output.Out);
-            var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace);
-            var summary = await executor.RunAsync(set.Workstreams, options, cancellationToken).ConfigureAwait(false);
+            RunSummary summary;
+            if (!json && output.Console.Profile.Capabilities.Interactive && output.Console.Profile.Capabilities.Ansi)
+            {
+                // On a terminal: a live view, redrawn a few times a second, instead of a line per event.
+                var live = new LiveRunView(set.Workstreams.Count, options.Workers, TimeProvider.System);
+                var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), live.Report);
+                summary = await output.Console.Live(live.Render()).StartAsync(async context =>
+                {
+                    var running = executor.RunAsync(set.Workstreams, options, cancellationToken);
+                    while (await Task.WhenAny(running, Task.Delay(250, CancellationToken.None)).ConfigureAwait(false) != running)
+                    {
+                        context.UpdateTarget(live.Render());
+                    }
+
+                    context.UpdateTarget(live.Render());
+                    return await running.ConfigureAwait(false);
+                }).ConfigureAwait(false);
+            }
+            else
+            {
+                var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
+                summary = await executor.RunAsync(set.Workstreams, options, cancellationToken).ConfigureAwait(false);
+            }
             if (json)
             {
                 output.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
