@@ -84,7 +84,26 @@ internal static class RunCommand
             }
             if (json)
             {
-                output.Out.WriteLine(JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+                output.Out.WriteLine(JsonSerializer.Serialize(
+                    new
+                    {
+                        format = "uet.run/1",
+                        run_id = summary.RunId,
+                        state = summary.State,
+                        integration_branch = summary.IntegrationBranch,
+                        base_commit = summary.BaseCommit,
+                        final_commit = summary.FinalCommit,
+                        elapsed_seconds = Math.Round(summary.Elapsed.TotalSeconds, 3),
+                        tasks = summary.Tasks.Select(t => new
+                        {
+                            workstream_id = t.WorkstreamId,
+                            result = t.Result.ToString().ToLowerInvariant(),
+                            attempts = t.Attempts,
+                            detail = t.Detail,
+                            commit = t.Commit,
+                        }),
+                    },
+                    new JsonSerializerOptions { WriteIndented = true }));
             }
             else
             {

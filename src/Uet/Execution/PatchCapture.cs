@@ -42,17 +42,36 @@ public static class PatchCapture
             return new CapturedPatch(patchFile, sha, files, 0, 0, PatchVerdict.Dropped, "no change");
         }
 
-        var problems = files.SelectMany(f => Problems(workstream, worktree, f)).ToList();
+        var problems = new List<string>();
+        foreach (var file in files)
+        {
+            problems.AddRange(Problems(workstream, file));
+            if (file.NewMode == "120000" && file.NewBlob is { } blob)
+            {
+                // The target is read from the staged blob, not the working tree a leftover process could still change.
+                var target = await GitRepository.BlobTextAsync(worktree, blob, cancellationToken).ConfigureAwait(false);
+                if (Leaves(file.Path, target))
+                {
+                    problems.Add($"{file.Path} is a symlink to '{target}', outside the repository");
+                }
+            }
+        }
+
         return problems.Count == 0
             ? new CapturedPatch(patchFile, sha, files, added, removed, PatchVerdict.Validated, null)
             : new CapturedPatch(patchFile, sha, files, added, removed, PatchVerdict.Quarantined, string.Join("; ", problems));
     }
 
-    private static IEnumerable<string> Problems(Workstream workstream, string worktree, ChangedFile file)
+    private static IEnumerable<string> Problems(Workstream workstream, ChangedFile file)
     {
-        foreach (var path in new[] { file.Path, file.OldPath }.OfType<string>())
+        // A copy leaves its source as it was: only a rename changes (removes) its old path.
+        foreach (var path in file.Status == 'R' ? new[] { file.Path, file.OldPath! } : [file.Path])
         {
-            if (ScopePath.Problem(path) is { } escape)
+            if (path.Contains('\uFFFD', StringComparison.Ordinal))
+            {
+                yield return $"{path} has a name that is not valid UTF-8";
+            }
+            else if (ScopePath.Problem(path) is { } escape)
             {
                 yield return $"{path} {escape}";
             }
@@ -61,23 +80,30 @@ public static class PatchCapture
                 yield return $"{path} is outside files_scope/files_create";
             }
         }
-
-        if (file.NewMode == "120000" && SymlinkLeaves(worktree, file.Path) is { } target)
-        {
-            yield return $"{file.Path} is a symlink to '{target}', outside the repository";
-        }
     }
 
-    private static string? SymlinkLeaves(string worktree, string path)
+    private static bool Leaves(string linkPath, string target)
     {
-        var link = new FileInfo(Path.Combine(worktree, path));
-        if (link.LinkTarget is not { } target)
+        if (target.StartsWith('/') || target.StartsWith('\\') || (target.Length > 1 && target[1] == ':'))
         {
-            return null;
+            return true;
         }
 
-        var root = Path.GetFullPath(worktree) + Path.DirectorySeparatorChar;
-        var resolved = Path.GetFullPath(Path.Combine(link.DirectoryName!, target));
-        return Path.IsPathRooted(target) || !resolved.StartsWith(root, StringComparison.Ordinal) ? target : null;
+        var depth = linkPath.Split('/').Length - 1;
+        foreach (var segment in target.Split('/'))
+        {
+            depth += segment switch
+            {
+                ".." => -1,
+                "." or "" => 0,
+                _ => 1,
+            };
+            if (depth < 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Uet.Execution;
@@ -13,7 +14,7 @@ public sealed record ProcessSpec(
     string LogPath,
     long LogCapBytes);
 
-/// <summary>How a process ended. <see cref="Tail"/> is the end of its output, redacted, for error messages and repeat detection.</summary>
+/// <summary>How a process ended. <see cref="Tail"/> is the end of its own output, redacted, for errors and repeat detection.</summary>
 public sealed record ProcessOutcome(int? ExitCode, bool TimedOut, TimeSpan Duration, string Tail, bool LogTruncated, string? StartError)
 {
     public bool Succeeded => ExitCode == 0 && !TimedOut && StartError is null;
@@ -24,12 +25,17 @@ public sealed record ProcessOutcome(int? ExitCode, bool TimedOut, TimeSpan Durat
 }
 
 /// <summary>
-/// Runs one program: stdout and stderr go, redacted and interleaved, to a log file capped in size; a timeout or a
-/// cancellation kills the whole process tree, so a tool's children never outlive it.
+/// Runs one program. On Unix it runs in a session of its own (<c>setsid</c>), so a Ctrl+C at the terminal reaches uet
+/// (which drains) and not the tools, and so the whole group can be killed: on timeout, on cancellation, and when the
+/// program exits but left children behind holding its output open. Output (stdout and stderr, redacted) goes to a log
+/// capped in bytes, read in chunks so that one endless line cannot fill memory.
 /// </summary>
-public static class ProcessRunner
+public static partial class ProcessRunner
 {
     private const int TailLines = 20;
+    private const int TailLineChars = 400;
+    private static readonly TimeSpan DrainAfterExit = TimeSpan.FromSeconds(2);
+    private static readonly string? Setsid = OperatingSystem.IsWindows() ? null : new[] { "/usr/bin/setsid", "/bin/setsid" }.FirstOrDefault(File.Exists);
 
     public static async Task<ProcessOutcome> RunAsync(ProcessSpec spec, Redactor redactor, TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -37,7 +43,17 @@ public static class ProcessRunner
         await using var log = new CappedLog(spec.LogPath, spec.LogCapBytes, redactor);
         log.Header($"$ {string.Join(' ', spec.Argv.Select(Quote))}  (in {spec.WorkingDirectory})");
 
-        var start = new ProcessStartInfo(spec.Argv[0])
+        if (Setsid is not null && FindProgram(spec.Argv[0], spec) is null)
+        {
+            // Behind setsid a missing program would look like a tool failing with exit 127; say what it is.
+            var missing = $"cannot start '{spec.Argv[0]}': no such program (not a file, and not found on PATH)";
+            log.Header(missing);
+            return new ProcessOutcome(null, false, TimeSpan.Zero, missing, false, missing);
+        }
+
+        // setsid execs the program in place (same pid) as the leader of a new session and process group.
+        var argv = Setsid is null ? spec.Argv : [Setsid, .. spec.Argv];
+        var start = new ProcessStartInfo(argv[0])
         {
             WorkingDirectory = spec.WorkingDirectory,
             RedirectStandardOutput = true,
@@ -45,7 +61,7 @@ public static class ProcessRunner
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in spec.Argv.Skip(1))
+        foreach (var argument in argv.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
@@ -84,16 +100,37 @@ public static class ProcessRunner
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
         }
 
-        await pumps.ConfigureAwait(false);
+        // Children the program left behind die with it: they would hold its output open (and outlive the run).
+        KillGroup(process.Id);
+        if (await Task.WhenAny(pumps, Task.Delay(DrainAfterExit, clock, CancellationToken.None)).ConfigureAwait(false) != pumps)
+        {
+            log.Header("uet: output still open after the program ended; stopped reading it");
+        }
+
         var duration = clock.GetElapsedTime(began);
-        var outcome = new ProcessOutcome(process.ExitCode, timedOut, duration, log.Tail(TailLines), log.Truncated, null);
+        var outcome = new ProcessOutcome(process.ExitCode, timedOut, duration, log.Tail(), log.Truncated, null);
         log.Header($"uet: {outcome.Describe()} after {duration.TotalSeconds:0.###} s");
         cancellationToken.ThrowIfCancellationRequested();
         return outcome;
     }
 
+    private static string? FindProgram(string program, ProcessSpec spec)
+    {
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            var path = Path.IsPathRooted(program) ? program : Path.Combine(spec.WorkingDirectory, program);
+            return File.Exists(path) ? path : null;
+        }
+
+        var searchPath = spec.Environment.TryGetValue("PATH", out var overridden) ? overridden : Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        return searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program))
+            .FirstOrDefault(File.Exists);
+    }
+
     private static void Kill(Process process)
     {
+        KillGroup(process.Id);
         try
         {
             process.Kill(entireProcessTree: true);
@@ -104,50 +141,87 @@ public static class ProcessRunner
         }
     }
 
+    private static void KillGroup(int pid)
+    {
+        if (Setsid is not null)
+        {
+            _ = KillProcessGroup(-pid, 9); // SIGKILL to the group; ESRCH when it is already gone is fine
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int KillProcessGroup(int pid, int signal);
+
     private static async Task Pump(StreamReader reader, CappedLog log)
     {
-        while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
+        var buffer = new char[8192];
+        var line = new StringBuilder();
+        int read;
+        while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
         {
-            log.Line(line);
+            var start = 0;
+            for (var i = 0; i < read; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    line.Append(buffer, start, i - start);
+                    log.Line(line.ToString());
+                    line.Clear();
+                    start = i + 1;
+                }
+            }
+
+            line.Append(buffer, start, read - start);
+            if (line.Length > CappedLog.MaxLineChars)
+            {
+                // An endless line is written in pieces, so the cap and memory hold.
+                log.Line(line.ToString());
+                line.Clear();
+            }
+        }
+
+        if (line.Length > 0)
+        {
+            log.Line(line.ToString());
         }
     }
 
     private static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,+@%".Contains(c)) ? argument : $"'{argument.Replace("'", "'\\''", StringComparison.Ordinal)}'";
 
-    /// <summary>A log file that stops growing at its cap (saying so once) and remembers its last lines.</summary>
+    /// <summary>A log file that stops growing at its cap (saying so once) and remembers the program's last lines.</summary>
     private sealed class CappedLog(string path, long cap, Redactor redactor) : IAsyncDisposable
     {
+        public const int MaxLineChars = 64 * 1024;
+
         private readonly StreamWriter _writer = new(path, append: true, new UTF8Encoding(false));
         private readonly Queue<string> _tail = new();
         private readonly Lock _gate = new();
-        private long _written;
+        private long _written = File.Exists(path) ? new FileInfo(path).Length : 0;
 
         public bool Truncated { get; private set; }
 
-        public void Header(string text) => Write("# " + redactor.Clean(text), force: true);
-
-        public void Line(string text) => Write(redactor.Clean(text), force: false);
-
-        public string Tail(int lines)
+        /// <summary>uet's own lines: always written, never part of the tail (they hold paths that change per attempt).</summary>
+        public void Header(string text)
         {
             lock (_gate)
             {
-                return string.Join('\n', _tail.TakeLast(lines));
+                _writer.WriteLine("# " + redactor.Clean(text));
             }
         }
 
-        private void Write(string line, bool force)
+        public void Line(string text)
         {
+            var clean = redactor.Clean(text);
             lock (_gate)
             {
-                _tail.Enqueue(line);
+                _tail.Enqueue(clean.Length > TailLineChars ? clean[..TailLineChars] + "..." : clean);
                 if (_tail.Count > TailLines)
                 {
                     _tail.Dequeue();
                 }
 
-                if (!force && _written >= cap)
+                if (_written >= cap)
                 {
                     if (!Truncated)
                     {
@@ -158,8 +232,25 @@ public static class ProcessRunner
                     return;
                 }
 
-                _writer.WriteLine(line);
-                _written += Encoding.UTF8.GetByteCount(line) + 1;
+                var room = cap - _written;
+                var bytes = Encoding.UTF8.GetByteCount(clean) + 1;
+                if (bytes > room)
+                {
+                    // Cut inside the line: the cap is a cap, not a hint.
+                    clean = clean[..(int)Math.Min(clean.Length, room)];
+                    bytes = Encoding.UTF8.GetByteCount(clean) + 1;
+                }
+
+                _writer.WriteLine(clean);
+                _written += bytes;
+            }
+        }
+
+        public string Tail()
+        {
+            lock (_gate)
+            {
+                return string.Join('\n', _tail);
             }
         }
 

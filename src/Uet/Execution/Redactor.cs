@@ -21,7 +21,9 @@ public sealed partial class Redactor
 
     public static Redactor None { get; } = new([]);
 
-    [GeneratedRegex("(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH|PRIVATE)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    // Whole words of the name (OPENAI_API_KEY, GITHUB_TOKEN, DB_PASSWORD), not substrings: GIT_AUTHOR_NAME and
+    // SSH_AUTH_SOCK are not secrets, and redacting their values would garble logs.
+    [GeneratedRegex("(^|_)(KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|PAT)(_|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretName();
 
     public static bool IsSecretName(string name) => SecretName().IsMatch(name);

@@ -66,7 +66,7 @@ public sealed partial class RunExecutor
 
                     aloneRunning |= !ws.ParallelOk;
                     await pool.AssignAsync(worker, RunContext.TaskId(context.RunId, next), none).ConfigureAwait(false);
-                    var task = new TaskRunner(context, ws, worker).RunAsync(abort.Token);
+                    var task = new TaskRunner(context, ws, worker).RunAsync(stopping, abort.Token);
                     running[task] = (next, worker, clock.GetUtcNow() + planned[next].Estimate);
                 }
             }

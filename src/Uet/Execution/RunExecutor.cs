@@ -58,6 +58,12 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             var final = await GitCli.OutputAsync(integration, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
             return new RunSummary(runId, state, branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // A bug or a broken database: the run is recorded as failed rather than left 'running' for ever.
+            await TryFailRunAsync(runId, ex).ConfigureAwait(false);
+            throw;
+        }
         finally
         {
             await heartbeats.CancelAsync().ConfigureAwait(false);
@@ -72,6 +78,28 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             }
 
             await RunLock.ReleaseAsync(store, runId, none).ConfigureAwait(false);
+            var runFolder = Path.GetDirectoryName(integration)!;
+            if (Directory.Exists(runFolder) && !Directory.EnumerateFileSystemEntries(runFolder).Any())
+            {
+                Directory.Delete(runFolder);
+            }
+        }
+    }
+
+    private async Task TryFailRunAsync(string runId, Exception cause)
+    {
+        try
+        {
+            await using var transaction = await store.BeginAsync(CancellationToken.None).ConfigureAwait(false);
+            if (await transaction.GetStateAsync(EntityKind.Run, runId, CancellationToken.None).ConfigureAwait(false) is { State: R.Running })
+            {
+                await StateChanger.ChangeAsync(transaction, EntityKind.Run, runId, R.Failed, redactor.Clean($"internal error: {cause.GetType().Name}: {cause.Message}"), CancellationToken.None).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (StateException)
+        {
+            // The database itself is what failed; the original error is the one to report.
         }
     }
 

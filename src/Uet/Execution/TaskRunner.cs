@@ -23,8 +23,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     // Stored data read by people and sqlite3, not embedded in HTML: no \u003E for '>'.
     private static readonly System.Text.Json.JsonSerializerOptions PlainJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <param name="stopping">The run is draining (Ctrl+C): no new attempt starts, and a failure is not held against the task.</param>
     /// <param name="abort">Kills the attempt in progress (Ctrl+C after the grace period).</param>
-    public async Task<TaskOutcome> RunAsync(CancellationToken abort)
+    public async Task<TaskOutcome> RunAsync(CancellationToken stopping, CancellationToken abort)
     {
         // State writes use CancellationToken.None: a task that is being killed must still leave consistent state.
         var none = CancellationToken.None;
@@ -38,34 +39,47 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 return outcome;
             }
 
-            _errors.Add(error!);
-            if (abort.IsCancellationRequested)
+            error = run.Redactor.Clean(error!);
+            _errors.Add(error);
+            if (stopping.IsCancellationRequested || abort.IsCancellationRequested)
             {
-                await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, "run stopped: the attempt was killed; resume runs it again", none).ConfigureAwait(false);
-                return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
+                // A tool that failed while the run was being stopped may simply have been interrupted: not its fault.
+                return await CancelledAsync(attempt, error).ConfigureAwait(false);
             }
 
             if (BreakerReason(attempt, maxAttempts) is { } open)
             {
                 await run.ChangeAsync(EntityKind.Task, _taskId, T.Failed, $"{open}; last error: {error}", none).ConfigureAwait(false);
-                run.Report(new RunProgress("failed", workstream.Id, $"{open}: {FirstLine(error!)}", 0, 0));
+                run.Report(new RunProgress("failed", workstream.Id, $"{open}: {FirstLine(error)}", 0, 0));
                 return new TaskOutcome(workstream.Id, TaskResult.Failed, attempt, $"{open}: {error}", null);
             }
 
             var delay = TimeSpan.FromSeconds(run.Config.Execution.RetryPolicy.BackoffSeconds * Math.Pow(2, attempt - 1));
-            run.Report(new RunProgress("retry", workstream.Id, $"attempt {attempt} failed ({FirstLine(error!)}); retrying in {delay.TotalSeconds:0.##} s", 0, 0));
+            run.Report(new RunProgress("retry", workstream.Id, $"attempt {attempt} failed ({FirstLine(error)}); retrying in {delay.TotalSeconds:0.##} s", 0, 0));
             await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, $"attempt {attempt} failed; retry in {delay.TotalSeconds:0.##} s", none).ConfigureAwait(false);
-            try
+            using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping, abort))
             {
-                await Task.Delay(delay, run.Clock, abort).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
+                try
+                {
+                    await Task.Delay(delay, run.Clock, wait.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Already ready: resume runs it again.
+                    run.Report(new RunProgress("cancelled", workstream.Id, "run stopped before the retry", 0, 0));
+                    return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
+                }
             }
 
             await run.ChangeAsync(EntityKind.Task, _taskId, T.Running, $"attempt {attempt + 1} on worker {workerId}", none).ConfigureAwait(false);
         }
+    }
+
+    private async Task<TaskOutcome> CancelledAsync(int attempt, string error)
+    {
+        await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, "run stopped during the attempt; resume runs it again", CancellationToken.None).ConfigureAwait(false);
+        run.Report(new RunProgress("cancelled", workstream.Id, "run stopped during the attempt", 0, 0));
+        return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
     }
 
     private string? BreakerReason(int attempt, int maxAttempts)
@@ -167,19 +181,30 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, error, none).ConfigureAwait(false);
             return (null, error);
         }
-        catch (GitProcessException ex)
+#pragma warning disable CA1031 // An attempt ends in a failed step whatever broke; only the run's own stop is not a failure.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
         {
-            await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, ex.Message, none).ConfigureAwait(false);
-            return (null, ex.Message);
+            var message = run.Redactor.Clean(ex is GitProcessException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+            await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, message, none).ConfigureAwait(false);
+            return (null, message);
         }
         finally
         {
+            await CleanUpAsync(isolated, workdir).ConfigureAwait(false);
+        }
+    }
+
+    private async Task CleanUpAsync(bool isolated, string workdir)
+    {
+        try
+        {
             if (isolated)
             {
-                await run.WorktreeGate.WaitAsync(none).ConfigureAwait(false);
+                await run.WorktreeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
                 try
                 {
-                    await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, none).ConfigureAwait(false);
+                    await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, CancellationToken.None).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -190,6 +215,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             {
                 Directory.Delete(workdir, recursive: true);
             }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GitProcessException)
+        {
+            // A leftover folder is for 'uet clean'; it must not turn a finished attempt into a crash.
+            run.Report(new RunProgress("warning", workstream.Id, $"could not remove {workdir}: {ex.Message}", 0, 0));
         }
     }
 
@@ -243,7 +273,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             return "killed: the run was stopped";
         }
 
-        return outcome.Succeeded ? null : $"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty);
+        return outcome.Succeeded
+            ? null
+            : run.Redactor.Clean($"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
     }
 
     private async Task<TaskOutcome> QuarantineAsync(string stepId, int attempt, CapturedPatch patch)
@@ -292,7 +324,16 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         {
             var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
                 + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
-            var (applied, result) = await GitRepository.ApplyAndCommitAsync(run.IntegrationWorktree, patch.File, message, none).ConfigureAwait(false);
+            // Apply exactly the bytes that were checked: the ledger file is re-read and its hash compared, so nothing
+            // that ran after the check (the acceptance gate, a tool's leftover process) can slip a different patch in.
+            var bytes = await File.ReadAllBytesAsync(patch.File, none).ConfigureAwait(false);
+            if (!string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), patch.Sha256, StringComparison.Ordinal))
+            {
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, "the patch file changed after it was checked", none).ConfigureAwait(false);
+                return (null, "the patch file in the ledger changed after it was checked; refusing to apply it");
+            }
+
+            var (applied, result) = await GitRepository.ApplyAndCommitAsync(run.IntegrationWorktree, bytes, message, none).ConfigureAwait(false);
             if (!applied)
             {
                 await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, result, none).ConfigureAwait(false);

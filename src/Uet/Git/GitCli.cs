@@ -15,13 +15,14 @@ public static class GitCli
         return result.ExitCode == 0 ? result.StandardOutput.TrimEnd('\n', '\r') : throw GitProcessException.Failed(result);
     }
 
-    public static async Task<GitResult> RunAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    public static async Task<GitResult> RunAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken, byte[]? input = null)
     {
         var start = new ProcessStartInfo("git")
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         foreach (var argument in arguments)
@@ -44,6 +45,11 @@ public static class GitCli
 
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+        if (input is not null)
+        {
+            await process.StandardInput.BaseStream.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+            process.StandardInput.Close();
+        }
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,7 @@ internal static class GitDiffParser
             var parts = meta[1..].Split(' ');
             var status = parts[4][0];
             var newMode = parts[1];
+            var newBlob = parts[3];
             string path;
             string? oldPath = null;
             if (status is 'R' or 'C')
@@ -33,7 +34,8 @@ internal static class GitDiffParser
             }
 
             stats.TryGetValue(path, out var stat);
-            files.Add(new ChangedFile(status, path, oldPath, stat.Added, stat.Removed, stat.Binary, newMode == "000000" ? null : newMode));
+            var deleted = newMode == "000000";
+            files.Add(new ChangedFile(status, path, oldPath, stat.Added, stat.Removed, stat.Binary, deleted ? null : newMode, deleted ? null : newBlob));
         }
 
         return files;
@@ -52,7 +54,8 @@ internal static class GitDiffParser
             }
 
             // "added\tremoved\tpath" or, for a rename, "added\tremoved\t" then old and new paths as their own fields.
-            var parts = field.Split('\t');
+            // At most three parts: a path may itself hold a tab.
+            var parts = field.Split('\t', 3);
             if (parts.Length < 3)
             {
                 continue;

@@ -8,7 +8,8 @@ namespace Uet.Git;
 /// <param name="LinesRemoved">Lines removed; null for a binary file.</param>
 /// <param name="Binary">Whether git treats the file as binary.</param>
 /// <param name="NewMode">The file mode after the change (120000 is a symlink); null when deleted.</param>
-public sealed record ChangedFile(char Status, string Path, string? OldPath, int? LinesAdded, int? LinesRemoved, bool Binary, string? NewMode);
+/// <param name="NewBlob">The blob id after the change (what a symlink points to is its content); null when deleted.</param>
+public sealed record ChangedFile(char Status, string Path, string? OldPath, int? LinesAdded, int? LinesRemoved, bool Binary, string? NewMode, string? NewBlob = null);
 
 /// <summary>
 /// The git operations a run needs, each a plain git command line on one repository or worktree. None of them touches
@@ -16,8 +17,10 @@ public sealed record ChangedFile(char Status, string Path, string? OldPath, int?
 /// </summary>
 public static class GitRepository
 {
-    // Commits made by uet carry an identity even where the user has none configured (CI machines).
-    private static readonly string[] Identity = ["-c", "user.name=uet", "-c", "user.email=uet@localhost"];
+    // Commits made by uet carry an identity even where the user has none configured (CI machines), and uet's own git
+    // calls in its worktrees run none of the user's hooks and need no signing agent.
+    private static readonly string[] Identity = ["-c", "user.name=uet", "-c", "user.email=uet@localhost", "-c", "commit.gpgsign=false"];
+    private static readonly string[] NoHooks = ["-c", "core.hooksPath=/dev/null"];
 
     public static async Task<string> HeadCommitAsync(string repository, CancellationToken cancellationToken)
     {
@@ -37,7 +40,7 @@ public static class GitRepository
     public static async Task AddWorktreeAsync(string repository, string path, string reference, bool detach, CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        await GitCli.OutputAsync(repository, detach ? ["worktree", "add", "--quiet", "--detach", path, reference] : ["worktree", "add", "--quiet", path, reference], cancellationToken)
+        await GitCli.OutputAsync(repository, detach ? [.. NoHooks, "worktree", "add", "--quiet", "--detach", path, reference] : [.. NoHooks, "worktree", "add", "--quiet", path, reference], cancellationToken)
             .ConfigureAwait(false);
     }
 
@@ -64,7 +67,8 @@ public static class GitRepository
     /// </summary>
     public static async Task<IReadOnlyList<ChangedFile>> CaptureAsync(string worktree, string baseCommit, string patchFile, CancellationToken cancellationToken)
     {
-        await GitCli.OutputAsync(worktree, ["add", "--all", "--force", "--", "."], cancellationToken).ConfigureAwait(false);
+        // Ignored files (build outputs) stay out, as they would for a person running git add.
+        await GitCli.OutputAsync(worktree, ["add", "--all", "--", "."], cancellationToken).ConfigureAwait(false);
         await GitCli.OutputAsync(worktree, ["diff", "--cached", "--binary", "--full-index", "-M", "--no-color", "--no-ext-diff", $"--output={patchFile}", baseCommit], cancellationToken)
             .ConfigureAwait(false);
         var raw = await GitCli.OutputAsync(worktree, ["diff", "--cached", "-M", "--raw", "-z", "--no-abbrev", baseCommit], cancellationToken).ConfigureAwait(false);
@@ -72,18 +76,28 @@ public static class GitRepository
         return GitDiffParser.Parse(raw, numstat);
     }
 
-    /// <summary>Applies a patch in a worktree (files and index) and commits it; false, with git's words, when it does not apply.</summary>
-    public static async Task<(bool Applied, string Message)> ApplyAndCommitAsync(string worktree, string patchFile, string message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Applies a patch (the exact bytes given, through stdin) in a worktree, files and index, and commits it. When it
+    /// does not apply, or the commit fails, the worktree is reset to its HEAD and git's words are returned.
+    /// </summary>
+    public static async Task<(bool Applied, string Message)> ApplyAndCommitAsync(string worktree, byte[] patch, string message, CancellationToken cancellationToken)
     {
-        var apply = await GitCli.RunAsync(worktree, ["apply", "--index", "--binary", "--whitespace=nowarn", patchFile], cancellationToken).ConfigureAwait(false);
-        if (apply.ExitCode != 0)
+        var apply = await GitCli.RunAsync(worktree, [.. NoHooks, "apply", "--index", "--binary", "--whitespace=nowarn", "-"], cancellationToken, patch).ConfigureAwait(false);
+        var commit = apply.ExitCode == 0
+            ? await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "-m", message], cancellationToken).ConfigureAwait(false)
+            : apply;
+        if (commit.ExitCode != 0)
         {
-            return (false, apply.StandardError.Trim());
+            await GitCli.RunAsync(worktree, [.. NoHooks, "reset", "--quiet", "--hard", "HEAD"], cancellationToken).ConfigureAwait(false);
+            return (false, commit.StandardError.Trim());
         }
 
-        await GitCli.OutputAsync(worktree, [.. Identity, "commit", "--quiet", "--no-verify", "-m", message], cancellationToken).ConfigureAwait(false);
         return (true, await GitCli.OutputAsync(worktree, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>The content of a blob as text (a symlink's target).</summary>
+    public static Task<string> BlobTextAsync(string repository, string blob, CancellationToken cancellationToken) =>
+        GitCli.OutputAsync(repository, ["cat-file", "blob", blob], cancellationToken);
 
     public static Task<string> CurrentBranchAsync(string repository, CancellationToken cancellationToken) =>
         GitCli.OutputAsync(repository, ["symbolic-ref", "--quiet", "--short", "HEAD"], cancellationToken);

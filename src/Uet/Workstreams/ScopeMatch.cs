@@ -11,8 +11,12 @@ public static class ScopeMatch
     public static bool InScope(Workstream workstream, string path) =>
         workstream.FilesScope.Concat(workstream.FilesCreate).Any(pattern => Covers(pattern, path));
 
+    /// <summary>
+    /// Patterns are normalized (<c>./</c>, either slash); paths are git's, split on '/' only: a backslash in a file
+    /// name is part of the name, never a way into another folder.
+    /// </summary>
     public static bool Covers(string pattern, string path) =>
-        Match(ScopeOverlapFinder.Normalize(pattern), 0, ScopeOverlapFinder.Normalize(path), 0);
+        Match(ScopeOverlapFinder.Normalize(pattern), 0, path.Split('/', StringSplitOptions.RemoveEmptyEntries), 0);
 
     private static bool Match(string[] pattern, int i, string[] path, int j)
     {
