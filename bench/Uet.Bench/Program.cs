@@ -9,6 +9,12 @@ if (args.Length > 0 && args[0] == "state")
     return await StateBench.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "run")
+{
+    // uet run of no-op DAGs against make and ninja, and a sleep DAG's makespan.
+    return await RunBench.RunAsync(args[1..]);
+}
+
 BenchOptions options;
 try
 {

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Globalization;
+using Uet.Config;
+using Uet.Execution;
+using Uet.State.Sqlite;
+
+namespace Uet.Bench;
+
+/// <summary>The timed sides of the <c>run</c> suite: uet in a fresh repository, make, ninja, and a bare spawn loop.</summary>
+internal static class RunTargets
+{
+    private static int _sequence;
+
+    /// <summary>uet run of the DAG in a fresh one-commit repository; returns the run's own elapsed time in seconds.</summary>
+    public static async Task<double> UetAsync(string root, RunDag dag, int workers, SqliteSynchronous synchronous)
+    {
+        var repo = Path.Combine(root, "repo-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(repo);
+        try
+        {
+            await File.WriteAllTextAsync(repo + "/README.md", "bench\n");
+            await GitAsync(repo, "init", "-q", "-b", "main");
+            await GitAsync(repo, "add", "README.md");
+            await GitAsync(repo, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "init");
+            var ct = CancellationToken.None;
+            await using var store = SqliteStateStore.Open(Path.Combine(repo, ".state", "uet.db"), TimeProvider.System, create: true, synchronous: synchronous);
+            await store.MigrateAsync(null, ct);
+            var config = ConfigLoader.Parse("isolation:\n  strategy: none\n");
+            var workstreams = dag.Workstreams();
+            var executor = new RunExecutor(repo, config, store, TimeProvider.System, Redactor.None, _ => { });
+            var summary = await executor.RunAsync(workstreams, new RunOptions(workers), ct);
+            var completed = summary.Tasks.Count(t => t.Result == TaskResult.Completed);
+            if (summary.State != "completed" || completed != dag.Count)
+            {
+                throw new InvalidOperationException($"uet run ended '{summary.State}' with {completed} of {dag.Count} tasks completed");
+            }
+
+            return summary.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            DeleteTree(repo);
+        }
+    }
+
+    /// <summary><c>make -r -j N -f Makefile all</c> in a fresh folder; null when make is not installed.</summary>
+    public static Task<double?> MakeAsync(string root, RunDag dag, int workers) =>
+        ToolAsync(root, "make", "Makefile", dag.Makefile(), ["-r", "-s", "-j" + workers.ToString(CultureInfo.InvariantCulture), "-f", "Makefile", "all"]);
+
+    /// <summary><c>ninja -j N -f build.ninja</c> in a fresh folder; null when ninja is not installed.</summary>
+    public static Task<double?> NinjaAsync(string root, RunDag dag, int workers) =>
+        ToolAsync(root, "ninja", "build.ninja", dag.Ninja(), ["-j" + workers.ToString(CultureInfo.InvariantCulture), "-f", "build.ninja"]);
+
+    /// <summary>Seconds for <paramref name="count"/> <c>Process.Start("true")</c> + wait, <paramref name="parallel"/> at a time.</summary>
+    public static async Task<double> SpawnAsync(int count, int parallel)
+    {
+        var next = -1;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) < count)
+            {
+                using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+                await process.WaitForExitAsync();
+            }
+        })));
+        return stopwatch.Elapsed.TotalSeconds;
+    }
+
+    public static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
+
+    public static async Task<string> VersionAsync(string tool)
+    {
+        if (FindOnPath(tool) is null)
+        {
+            return "not installed";
+        }
+
+        var (_, output) = await ExecAsync(Path.GetTempPath(), tool, ["--version"]);
+        return output.Split('\n')[0].Trim();
+    }
+
+    private static async Task<double?> ToolAsync(string root, string tool, string file, string text, IReadOnlyList<string> args)
+    {
+        if (FindOnPath(tool) is null)
+        {
+            return null;
+        }
+
+        var folder = Path.Combine(root, tool + "-" + Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(folder);
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder, file), text);
+            var stopwatch = Stopwatch.StartNew();
+            var (code, output) = await ExecAsync(folder, tool, args);
+            var seconds = stopwatch.Elapsed.TotalSeconds;
+            return code == 0 ? seconds : throw new InvalidOperationException($"{tool} exited {code}: {output[..Math.Min(output.Length, 2000)]}");
+        }
+        finally
+        {
+            DeleteTree(folder);
+        }
+    }
+
+    private static async Task GitAsync(string repo, params string[] args)
+    {
+        var (code, output) = await ExecAsync(repo, "git", args);
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', args)} exited {code}: {output}");
+        }
+    }
+
+    private static async Task<(int Code, string Output)> ExecAsync(string cwd, string file, IReadOnlyList<string> args)
+    {
+        var info = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = cwd,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, (await stdout) + (await stderr));
+    }
+
+    private static void DeleteTree(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+    }
+}
