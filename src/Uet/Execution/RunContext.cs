@@ -63,6 +63,21 @@ internal sealed class RunContext(
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Several changes that belong together (a task's start, its end) in one transaction: one commit (one fsync) for
+    /// all of them, and never half of them. Each still writes its own event.
+    /// </summary>
+    public async Task TransactAsync(Func<StoreTransaction, CancellationToken, Task> work)
+    {
+        var none = CancellationToken.None;
+        await using var transaction = await Store.BeginAsync(none).ConfigureAwait(false);
+        await work(transaction, none).ConfigureAwait(false);
+        await transaction.CommitAsync(none).ConfigureAwait(false);
+    }
+
+    public Task ChangeInAsync(StoreTransaction transaction, EntityKind kind, string id, string to, string? reason) =>
+        StateChanger.ChangeAsync(transaction, kind, id, to, reason is null ? null : Redactor.Clean(reason), CancellationToken.None);
+
     public async Task CreateAsync(NewEntity entity, CancellationToken cancellationToken)
     {
         await using var transaction = await Store.BeginAsync(cancellationToken).ConfigureAwait(false);

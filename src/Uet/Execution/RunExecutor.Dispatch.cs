@@ -16,7 +16,6 @@ public sealed partial class RunExecutor
     /// </summary>
     private async Task<IReadOnlyList<TaskOutcome>> DispatchAsync(
         RunContext context,
-        WorkerPool pool,
         IReadOnlyList<Workstream> workstreams,
         Plan plan,
         IReadOnlyList<string> workers,
@@ -39,16 +38,28 @@ public sealed partial class RunExecutor
         using var abort = new CancellationTokenSource();
         await using var graceful = stopping.Register(() => abort.CancelAfter(context.Options.EffectiveDrainGrace));
 
-        async Task MakeReady(string id)
+        // All the tasks one completion (or the start) makes ready, in one transaction.
+        async Task MakeReady(IReadOnlyList<string> ids)
         {
-            await context.ChangeAsync(EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Ready, "dependencies done", none).ConfigureAwait(false);
-            ready.Enqueue(id, planned[id].Rank);
+            if (ids.Count == 0)
+            {
+                return;
+            }
+
+            await context.TransactAsync(async (transaction, _) =>
+            {
+                foreach (var id in ids)
+                {
+                    await context.ChangeInAsync(transaction, EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Ready, "dependencies done").ConfigureAwait(false);
+                }
+            }).ConfigureAwait(false);
+            foreach (var id in ids)
+            {
+                ready.Enqueue(id, planned[id].Rank);
+            }
         }
 
-        foreach (var root in plan.Workstreams.Where(p => p.Prerequisites.Count == 0).OrderBy(p => p.Rank))
-        {
-            await MakeReady(root.Id).ConfigureAwait(false);
-        }
+        await MakeReady(plan.Workstreams.Where(p => p.Prerequisites.Count == 0).OrderBy(p => p.Rank).Select(p => p.Id).ToList()).ConfigureAwait(false);
 
         var total = workstreams.Count;
         while (true)
@@ -65,7 +76,7 @@ public sealed partial class RunExecutor
                     }
 
                     aloneRunning |= !ws.ParallelOk;
-                    await pool.AssignAsync(worker, RunContext.TaskId(context.RunId, next), none).ConfigureAwait(false);
+                    // The worker is marked busy by the task's first transaction, together with the task itself.
                     var task = new TaskRunner(context, ws, worker).RunAsync(stopping, abort.Token);
                     running[task] = (next, worker, clock.GetUtcNow() + planned[next].Estimate);
                 }
@@ -81,8 +92,8 @@ public sealed partial class RunExecutor
             running.Remove(finished);
             var outcome = await finished.ConfigureAwait(false);
             outcomes[id] = outcome;
-            await pool.ReleaseAsync(freed, none).ConfigureAwait(false);
-            idle.Enqueue(freed);
+            idle.Enqueue(freed); // released (IDLE) by the task's last transaction
+
             if (byId[id].ConflictGroup is { } released)
             {
                 busyGroups.Remove(released);
@@ -91,13 +102,16 @@ public sealed partial class RunExecutor
             aloneRunning &= byId[id].ParallelOk;
             if (outcome.Result == TaskResult.Completed)
             {
+                var nowReady = new List<string>();
                 foreach (var dependent in dependents[id])
                 {
                     if (--waiting[dependent] == 0 && !outcomes.ContainsKey(dependent))
                     {
-                        await MakeReady(dependent).ConfigureAwait(false);
+                        nowReady.Add(dependent);
                     }
                 }
+
+                await MakeReady(nowReady).ConfigureAwait(false);
             }
             else if (outcome.Result is TaskResult.Failed or TaskResult.Quarantined)
             {

@@ -48,7 +48,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
 
             var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, adapters, report);
-            var outcomes = await DispatchAsync(context, pool, workstreams, plan, workers, stopping).ConfigureAwait(false);
+            var outcomes = await DispatchAsync(context, workstreams, plan, workers, stopping).ConfigureAwait(false);
 
             await pool.DrainAsync(none).ConfigureAwait(false);
             var state = outcomes.All(o => o.Result == TaskResult.Completed) ? R.Completed

@@ -20,6 +20,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     private readonly List<string> _errors = [];
     private readonly List<string> _diffHashes = [];
 
+    // Changes that must land with the next attempt's step (task start or restart), in the same transaction.
+    private Func<StoreTransaction, CancellationToken, Task>? _prelude;
+
     // Stored data read by people and sqlite3, not embedded in HTML: no \u003E for '>'.
     private static readonly System.Text.Json.JsonSerializerOptions PlainJson = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -28,8 +31,12 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     public async Task<TaskOutcome> RunAsync(CancellationToken stopping, CancellationToken abort)
     {
         // State writes use CancellationToken.None: a task that is being killed must still leave consistent state.
-        var none = CancellationToken.None;
-        await run.ChangeAsync(EntityKind.Task, _taskId, T.Running, $"worker {workerId}", none).ConfigureAwait(false);
+        // The task's start (worker busy, task running) is written with its first step, in one transaction.
+        _prelude = async (transaction, token) =>
+        {
+            await WorkerPool.AssignAsync(transaction, workerId, _taskId, token).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Running, $"worker {workerId}").ConfigureAwait(false);
+        };
         var maxAttempts = Math.Max(1, workstream.CircuitBreaker?.MaxAttempts ?? run.Config.Execution.RetryPolicy.MaxRetries + 1);
         for (var attempt = 1; ; attempt++)
         {
@@ -47,16 +54,26 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 return await CancelledAsync(attempt, error).ConfigureAwait(false);
             }
 
+            var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
             if (BreakerReason(attempt, maxAttempts) is { } open)
             {
-                await run.ChangeAsync(EntityKind.Task, _taskId, T.Failed, $"{open}; last error: {error}", none).ConfigureAwait(false);
+                await run.TransactAsync(async (transaction, _) =>
+                {
+                    await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, error).ConfigureAwait(false);
+                    await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, $"{open}; last error: {error}").ConfigureAwait(false);
+                    await WorkerPool.ReleaseAsync(transaction, workerId, CancellationToken.None).ConfigureAwait(false);
+                }).ConfigureAwait(false);
                 run.Report(new RunProgress("failed", workstream.Id, $"{open}: {FirstLine(error)}", 0, 0));
                 return new TaskOutcome(workstream.Id, TaskResult.Failed, attempt, $"{open}: {error}", null);
             }
 
             var delay = TimeSpan.FromSeconds(run.Config.Execution.RetryPolicy.BackoffSeconds * Math.Pow(2, attempt - 1));
             run.Report(new RunProgress("retry", workstream.Id, $"attempt {attempt} failed ({FirstLine(error)}); retrying in {delay.TotalSeconds:0.##} s", 0, 0));
-            await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, $"attempt {attempt} failed; retry in {delay.TotalSeconds:0.##} s", none).ConfigureAwait(false);
+            await run.TransactAsync(async (transaction, _) =>
+            {
+                await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, error).ConfigureAwait(false);
+                await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Ready, $"attempt {attempt} failed; retry in {delay.TotalSeconds:0.##} s").ConfigureAwait(false);
+            }).ConfigureAwait(false);
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(stopping, abort))
             {
                 try
@@ -66,18 +83,26 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 catch (OperationCanceledException)
                 {
                     // Already ready: resume runs it again.
+                    await run.TransactAsync((transaction, token) => WorkerPool.ReleaseAsync(transaction, workerId, token)).ConfigureAwait(false);
                     run.Report(new RunProgress("cancelled", workstream.Id, "run stopped before the retry", 0, 0));
                     return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
                 }
             }
 
-            await run.ChangeAsync(EntityKind.Task, _taskId, T.Running, $"attempt {attempt + 1} on worker {workerId}", none).ConfigureAwait(false);
+            var next = attempt + 1;
+            _prelude = (transaction, _) => run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Running, $"attempt {next} on worker {workerId}");
         }
     }
 
     private async Task<TaskOutcome> CancelledAsync(int attempt, string error)
     {
-        await run.ChangeAsync(EntityKind.Task, _taskId, T.Ready, "run stopped during the attempt; resume runs it again", CancellationToken.None).ConfigureAwait(false);
+        var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
+        await run.TransactAsync(async (transaction, token) =>
+        {
+            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, error).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Ready, "run stopped during the attempt; resume runs it again").ConfigureAwait(false);
+            await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         run.Report(new RunProgress("cancelled", workstream.Id, "run stopped during the attempt", 0, 0));
         return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
     }
@@ -104,12 +129,22 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     {
         var none = CancellationToken.None;
         var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
-        await run.CreateAsync(new NewEntity(EntityKind.Step, stepId, run.RunId, new Dictionary<string, object?>
+        var prelude = _prelude;
+        _prelude = null;
+        await run.TransactAsync(async (transaction, token) =>
         {
-            ["task_id"] = _taskId,
-            ["attempt"] = attempt,
-        }), none).ConfigureAwait(false);
-        await run.ChangeAsync(EntityKind.Step, stepId, S.Running, $"worker {workerId}", none).ConfigureAwait(false);
+            if (prelude is not null)
+            {
+                await prelude(transaction, token).ConfigureAwait(false);
+            }
+
+            await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Step, stepId, run.RunId, new Dictionary<string, object?>
+            {
+                ["task_id"] = _taskId,
+                ["attempt"] = attempt,
+            }), token).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Running, $"worker {workerId}").ConfigureAwait(false);
+        }).ConfigureAwait(false);
         run.Report(new RunProgress("started", workstream.Id, $"attempt {attempt} on {workerId}", 0, 0));
 
         var isolated = run.Config.Isolation.Strategy == IsolationStrategy.Worktree;
@@ -164,13 +199,17 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                     : (null, null);
                 if (patch is { Verdict: PatchVerdict.Dropped })
                 {
-                    await RecordPatchAsync(attempt, patch, P.Dropped, "no change").ConfigureAwait(false);
+                    await run.TransactAsync((transaction, _) => RecordPatchAsync(transaction, attempt, patch, [P.Dropped], "no change")).ConfigureAwait(false);
                 }
 
                 if (integrationError is null)
                 {
-                    await run.ChangeAsync(EntityKind.Step, stepId, S.Completed, null, none).ConfigureAwait(false);
-                    await run.ChangeAsync(EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}", none).ConfigureAwait(false);
+                    await run.TransactAsync(async (transaction, token) =>
+                    {
+                        await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Completed, null).ConfigureAwait(false);
+                        await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}").ConfigureAwait(false);
+                        await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+                    }).ConfigureAwait(false);
                     run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
                     return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit), null);
                 }
@@ -178,16 +217,14 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 error = integrationError;
             }
 
-            await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, error, none).ConfigureAwait(false);
+            // The step fails together with the task's next state (ready for a retry, or failed), in RunAsync.
             return (null, error);
         }
 #pragma warning disable CA1031 // An attempt ends in a failed step whatever broke; only the run's own stop is not a failure.
         catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
         {
-            var message = run.Redactor.Clean(ex is GitProcessException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
-            await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, message, none).ConfigureAwait(false);
-            return (null, message);
+            return (null, run.Redactor.Clean(ex is GitProcessException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"));
         }
         finally
         {
@@ -280,20 +317,22 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private async Task<TaskOutcome> QuarantineAsync(string stepId, int attempt, CapturedPatch patch)
     {
-        var none = CancellationToken.None;
-        await RecordPatchAsync(attempt, patch, P.Quarantined, patch.Reason).ConfigureAwait(false);
-        await run.ChangeAsync(EntityKind.Step, stepId, S.Failed, "quarantined: " + patch.Reason, none).ConfigureAwait(false);
-        await run.ChangeAsync(EntityKind.Task, _taskId, T.Failed, "patch quarantined: " + patch.Reason, none).ConfigureAwait(false);
+        await run.TransactAsync(async (transaction, token) =>
+        {
+            await RecordPatchAsync(transaction, attempt, patch, [P.Quarantined], patch.Reason).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, "quarantined: " + patch.Reason).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, "patch quarantined: " + patch.Reason).ConfigureAwait(false);
+            await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         run.Report(new RunProgress("quarantined", workstream.Id, patch.Reason!, 0, 0));
         return new TaskOutcome(workstream.Id, TaskResult.Quarantined, attempt, patch.Reason, null);
     }
 
-    /// <summary>Creates the patch row and walks it to <paramref name="to"/> (validated..., quarantined or dropped).</summary>
-    private async Task<string> RecordPatchAsync(int attempt, CapturedPatch patch, string to, string? reason)
+    /// <summary>Creates the patch row and walks it through <paramref name="path"/> (validated, queued; quarantined; dropped).</summary>
+    private async Task<string> RecordPatchAsync(StoreTransaction transaction, int attempt, CapturedPatch patch, IReadOnlyList<string> path, string? reason)
     {
         var none = CancellationToken.None;
         var patchId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
-        await using var transaction = await run.Store.BeginAsync(none).ConfigureAwait(false);
         await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Patch, patchId, run.RunId, new Dictionary<string, object?>
         {
             ["task_id"] = _taskId,
@@ -305,8 +344,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             ["lines_added"] = patch.LinesAdded,
             ["lines_removed"] = patch.LinesRemoved,
         }), none).ConfigureAwait(false);
-        await StateChanger.ChangeAsync(transaction, EntityKind.Patch, patchId, to, reason, none).ConfigureAwait(false);
-        await transaction.CommitAsync(none).ConfigureAwait(false);
+        foreach (var to in path)
+        {
+            await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, to, reason).ConfigureAwait(false);
+        }
+
         return patchId;
     }
 
@@ -317,8 +359,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     private async Task<(string? Commit, string? Error)> IntegrateAsync(int attempt, CapturedPatch patch)
     {
         var none = CancellationToken.None;
-        var patchId = await RecordPatchAsync(attempt, patch, P.Validated, null).ConfigureAwait(false);
-        await run.ChangeAsync(EntityKind.Patch, patchId, P.Queued, null, none).ConfigureAwait(false);
+        var patchId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
+        await run.TransactAsync((transaction, _) => RecordPatchAsync(transaction, attempt, patch, [P.Validated, P.Queued], null)).ConfigureAwait(false);
         await run.IntegrationGate.WaitAsync(none).ConfigureAwait(false);
         try
         {
@@ -340,9 +382,12 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 return (null, "the patch does not apply to the integration branch: " + result);
             }
 
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, $"commit {result}", none).ConfigureAwait(false);
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Verified, "no validators configured yet", none).ConfigureAwait(false);
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Committed, $"commit {result}", none).ConfigureAwait(false);
+            await run.TransactAsync(async (transaction, _) =>
+            {
+                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Applied, $"commit {result}").ConfigureAwait(false);
+                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Verified, "no validators configured yet").ConfigureAwait(false);
+                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Committed, $"commit {result}").ConfigureAwait(false);
+            }).ConfigureAwait(false);
             return (result, null);
         }
         finally

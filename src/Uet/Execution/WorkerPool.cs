@@ -55,6 +55,13 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
     public async Task AssignAsync(string workerId, string taskId, CancellationToken cancellationToken)
     {
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await AssignAsync(transaction, workerId, taskId, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="AssignAsync(string, string, CancellationToken)"/> inside the caller's transaction.</summary>
+    public static async Task AssignAsync(StoreTransaction transaction, string workerId, string taskId, CancellationToken cancellationToken)
+    {
         await StateChanger.ChangeAsync(transaction, EntityKind.Worker, workerId, W.Busy, "task " + taskId, cancellationToken).ConfigureAwait(false);
         if (!await transaction.SetTaskWorkerAsync(taskId, workerId, cancellationToken).ConfigureAwait(false))
         {
@@ -62,19 +69,24 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
         }
 
         await transaction.SetWorkerTaskAsync(workerId, taskId, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The worker's task ended: BUSY -> IDLE, or DRAINING -> TERMINATED when a drain was asked for meanwhile.</summary>
     public async Task ReleaseAsync(string workerId, CancellationToken cancellationToken)
     {
         await using var transaction = await store.BeginAsync(cancellationToken).ConfigureAwait(false);
+        await ReleaseAsync(transaction, workerId, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="ReleaseAsync(string, CancellationToken)"/> inside the caller's transaction.</summary>
+    public static async Task ReleaseAsync(StoreTransaction transaction, string workerId, CancellationToken cancellationToken)
+    {
         var state = await transaction.GetStateAsync(EntityKind.Worker, workerId, cancellationToken).ConfigureAwait(false)
             ?? throw StateException.NotFound(EntityKind.Worker, workerId);
         var to = state.State == W.Draining ? W.Terminated : W.Idle;
         await StateChanger.ChangeAsync(transaction, EntityKind.Worker, workerId, to, "task ended", cancellationToken).ConfigureAwait(false);
         await transaction.SetWorkerTaskAsync(workerId, null, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
