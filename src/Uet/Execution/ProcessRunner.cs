@@ -43,7 +43,8 @@ public static partial class ProcessRunner
         await using var log = new CappedLog(spec.LogPath, spec.LogCapBytes, redactor);
         log.Header($"$ {string.Join(' ', spec.Argv.Select(Quote))}  (in {spec.WorkingDirectory})");
 
-        if (Setsid is not null && FindProgram(spec.Argv[0], spec) is null)
+        var program = Setsid is null ? spec.Argv[0] : FindProgram(spec.Argv[0], spec);
+        if (program is null)
         {
             // Behind setsid a missing program would look like a tool failing with exit 127; say what it is.
             var missing = $"cannot start '{spec.Argv[0]}': no such program (not a file, and not found on PATH)";
@@ -51,8 +52,9 @@ public static partial class ProcessRunner
             return new ProcessOutcome(null, false, TimeSpan.Zero, missing, false, missing);
         }
 
-        // setsid execs the program in place (same pid) as the leader of a new session and process group.
-        var argv = Setsid is null ? spec.Argv : [Setsid, .. spec.Argv];
+        // setsid execs the program in place (same pid) as the leader of a new session and process group; it gets the
+        // resolved path, so it does not search PATH again (a failed exec per PATH entry, per task).
+        var argv = Setsid is null ? spec.Argv : [Setsid, program, .. spec.Argv.Skip(1)];
         var start = new ProcessStartInfo(argv[0])
         {
             WorkingDirectory = spec.WorkingDirectory,
