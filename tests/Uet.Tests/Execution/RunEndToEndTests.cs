@@ -51,15 +51,18 @@ public sealed class RunEndToEndTests : IDisposable
         Ws("left", $$"""{ "id": "ws-left", "depends_on": ["ws-top"], "files_scope": ["diamond/left.txt"], "command": {{Sh("cat diamond/top.txt > diamond/left.txt")}} }""");
         Ws("right", $$"""{ "id": "ws-right", "depends_on": ["ws-top"], "files_scope": ["diamond/right.txt"], "command": {{Sh("cat diamond/top.txt > diamond/right.txt")}} }""");
         Ws("bottom", $$"""{ "id": "ws-bottom", "dependencies": { "depends_on": ["ws-left", "ws-right"] }, "files_scope": ["diamond/"], "command": {{Sh("cat diamond/left.txt diamond/right.txt > diamond/bottom.txt")}} }""");
-        // A conflict group: never two at once (each checks a lock file outside the repository).
+        // A conflict group: never two at once (each takes a lock folder outside the repository, and with one attempt
+        // only, a collision would fail the task instead of being retried away). Each also marks itself as running.
         var lockFile = Path.Combine(_scratch, "db.lock");
+        var running = Path.Combine(_scratch, "running");
+        Directory.CreateDirectory(running);
         for (var i = 1; i <= 3; i++)
         {
-            Ws($"db-{i}", $$"""{ "id": "ws-db-{{i}}", "conflict_group": "db", "files_scope": ["db/"], "command": {{Sh($"mkdir {lockFile} || exit 9; mkdir -p db && echo {i} > db/m{i}.sql; sleep 0.3; rmdir {lockFile}")}} }""");
+            Ws($"db-{i}", $$"""{ "id": "ws-db-{{i}}", "conflict_group": "db", "circuit_breaker": { "max_attempts": 1 }, "files_scope": ["db/"], "command": {{Sh($"mkdir {lockFile} || exit 9; touch {running}/db-{i}; mkdir -p db && echo {i} > db/m{i}.sql; sleep 0.3; rm {running}/db-{i}; rmdir {lockFile}")}} }""");
         }
 
-        // Runs alone.
-        Ws("solo", $$"""{ "id": "ws-solo", "parallel_ok": false, "files_scope": ["solo.txt"], "command": {{Sh("echo solo > solo.txt")}} }""");
+        // Runs alone: fails (one attempt only) if any marked task runs when it starts or while it runs.
+        Ws("solo", $$"""{ "id": "ws-solo", "parallel_ok": false, "circuit_breaker": { "max_attempts": 1 }, "files_scope": ["solo.txt"], "command": {{Sh($"[ -z \"$(ls {running})\" ] || exit 7; touch {running}/solo; sleep 0.3; rm {running}/solo; [ -z \"$(ls {running})\" ] || exit 7; echo solo > solo.txt")}} }""");
         // Fails on its first attempt, passes on the second (the marker lives outside the worktree).
         var marker = Path.Combine(_scratch, "flaky.marker");
         Ws("flaky", $$"""{ "id": "ws-flaky", "files_scope": ["flaky.txt"], "command": {{Sh($"if [ -f {marker} ]; then echo ok > flaky.txt; else touch {marker}; echo first try fails; exit 3; fi")}} }""");
@@ -78,7 +81,7 @@ public sealed class RunEndToEndTests : IDisposable
         // Independent work to fill the pool.
         for (var i = 1; i <= 4; i++)
         {
-            Ws($"leaf-{i}", $$"""{ "id": "ws-leaf-{{i}}", "files_scope": ["leaves/"], "command": {{Sh($"mkdir -p leaves && echo {i} > leaves/{i}.txt")}} }""");
+            Ws($"leaf-{i}", $$"""{ "id": "ws-leaf-{{i}}", "files_scope": ["leaves/"], "command": {{Sh($"touch {Path.Combine(_scratch, "running")}/leaf-{i}; mkdir -p leaves && echo {i} > leaves/{i}.txt; sleep 0.2; rm {Path.Combine(_scratch, "running")}/leaf-{i}")}} }""");
         }
     }
 
