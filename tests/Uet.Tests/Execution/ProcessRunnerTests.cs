@@ -61,6 +61,33 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_OneEndlessLine_CapHoldsAndTailStaysSmall()
+    {
+        // 20 MB without a newline.
+        var outcome = await RunAsync("head -c 20000000 /dev/zero | tr '\\0' x", cap: 100_000);
+
+        Assert.True(outcome.Succeeded);
+        Assert.True(outcome.LogTruncated);
+        Assert.InRange(new FileInfo(Log).Length, 100_000, 110_000);
+        Assert.True(outcome.Tail.Length < 10_000, $"tail is {outcome.Tail.Length} chars");
+    }
+
+    [Fact]
+    public async Task Run_ProgramLeavesAChildHoldingItsOutput_ChildKilledAndRunEnds()
+    {
+        var pidFile = Path.Combine(_dir.Path, "child.pid");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        var outcome = await RunAsync($"sleep 60 & echo $! > {pidFile}; exit 0", timeout: TimeSpan.FromSeconds(30));
+
+        Assert.True(outcome.Succeeded);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"took {started.Elapsed}");
+        var child = (await File.ReadAllTextAsync(pidFile)).Trim();
+        await Task.Delay(200);
+        Assert.False(Directory.Exists($"/proc/{child}") && !File.ReadAllText($"/proc/{child}/stat").Contains(") Z ", StringComparison.Ordinal), $"child {child} survived");
+    }
+
+    [Fact]
     public async Task Run_Timeout_KillsTheWholeProcessTree()
     {
         var pidFile = Path.Combine(_dir.Path, "child.pid");

@@ -35,15 +35,15 @@ public sealed class RunDrainTests : IDisposable
         Assert.Equal(0, CliRunner.Uet(_dir.Path, "init").ExitCode);
         var pidDir = Path.Combine(_dir.Path, "pids");
         Directory.CreateDirectory(pidDir);
-        foreach (var id in new[] { "a", "b" })
-        {
-            _dir.Write($"workstreams/ws-{id}.json", $$"""{ "id": "ws-{{id}}", "command": ["sh", "-c", "echo $$ > {{pidDir}}/{{id}}; sleep 60"] }""");
-        }
+        // ws-a finishes within the grace period and completes; ws-b never would and is killed.
+        _dir.Write("workstreams/ws-a.json", $$"""{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo $$ > {{pidDir}}/a; sleep 2; echo a > a.txt"] }""");
+        _dir.Write("workstreams/ws-b.json", $$"""{ "id": "ws-b", "command": ["sh", "-c", "echo $$ > {{pidDir}}/b; sleep 60"] }""");
 
         _dir.Write("workstreams/ws-c.json", """{ "id": "ws-c", "command": ["true"] }""");
         _dir.Write("workstreams/ws-d.json", """{ "id": "ws-d", "depends_on": ["ws-a"], "command": ["true"] }""");
 
-        using var run = CliRunner.StartUet(_dir.Path, "run", "--workers", "2", "--run-id", "r-int", "--grace", "1s");
+        // In its own process group, as a terminal would run it: Ctrl+C there signals the whole group.
+        using var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--workers", "2", "--run-id", "r-int", "--grace", "4s");
         var stdout = run.StandardOutput.ReadToEndAsync();
         var stderr = run.StandardError.ReadToEndAsync();
         var waited = Stopwatch.StartNew();
@@ -53,15 +53,17 @@ public sealed class RunDrainTests : IDisposable
         }
 
         Assert.Equal(2, Directory.GetFiles(pidDir).Length);
-        CliRunner.Run(_dir.Path, "kill", ["-INT", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        CliRunner.Run(_dir.Path, "kill", ["-INT", "--", "-" + run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         Assert.True(run.WaitForExit(TimeSpan.FromSeconds(30)), "uet did not stop after SIGINT");
 
         Assert.True(run.ExitCode == 130, $"exit {run.ExitCode}\n{await stdout}\n{await stderr}");
         Assert.Equal("cancelled", Scalar("SELECT state FROM runs WHERE run_id = 'r-int'"));
-        // The two killed tasks went back to ready (resume redoes them), the one never started is still ready or pending.
-        Assert.Equal("ready", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-a'"));
+        // The tools did not get the terminal's SIGINT: ws-a finished within the grace and completed (and its dependent
+        // was not started: no new work while draining); ws-b was killed after the grace and went back to ready.
+        Assert.Equal("completed", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-a'"));
         Assert.Equal("ready", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-b'"));
-        Assert.Equal("pending", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-d'"));
+        Assert.NotEqual("running", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-d'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-int:ws-d'"));
         Assert.Equal("0", Scalar("SELECT COUNT(*) FROM steps WHERE state = 'running'"));
         Assert.Equal("2", Scalar("SELECT COUNT(*) FROM workers WHERE state = 'TERMINATED'"));
         Assert.Equal(string.Empty, Scalar("SELECT run_id FROM run_lock"));

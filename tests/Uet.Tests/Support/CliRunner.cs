@@ -25,6 +25,14 @@ internal static class CliRunner
         return Process.Start(start)!;
     }
 
+    /// <summary>Starts uet as the leader of a new process group (setsid), like a shell does for a foreground job.</summary>
+    public static Process StartUetInNewGroup(string workingDirectory, params string[] args)
+    {
+        var start = StartInfo(workingDirectory, "setsid", ["dotnet", CliDll, .. args], null);
+        start.RedirectStandardInput = true;
+        return Process.Start(start)!;
+    }
+
     public static CliResult Run(string workingDirectory, string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var process = Process.Start(StartInfo(workingDirectory, program, args, environment))!;
