@@ -170,7 +170,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }
             else
             {
-                Directory.CreateDirectory(workdir);
+                // isolation: none - a scratch copy of the integration branch's files, no git: nothing is captured.
+                ScratchCopy(run.IntegrationWorktree, workdir);
             }
 
             var prompt = Path.Combine(logs, $"{attempt}.prompt.md");
@@ -229,6 +230,28 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         finally
         {
             await CleanUpAsync(isolated, workdir).ConfigureAwait(false);
+        }
+    }
+
+    private static void ScratchCopy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var entry in new DirectoryInfo(from).EnumerateFileSystemInfos())
+        {
+            if (entry.Name == ".git")
+            {
+                continue;
+            }
+
+            var target = Path.Combine(to, entry.Name);
+            if (entry is DirectoryInfo directory && directory.LinkTarget is null)
+            {
+                ScratchCopy(directory.FullName, target);
+            }
+            else if (entry is FileInfo file && file.LinkTarget is null)
+            {
+                file.CopyTo(target);
+            }
         }
     }
 

@@ -80,6 +80,20 @@ public sealed class RunCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_IsolationNone_ToolSeesTheFilesAndNothingIsCaptured()
+    {
+        _dir.Write(".uet/config.yaml", "isolation:\n  strategy: none\n");
+        _dir.Write("workstreams/ws-n.json", """{ "id": "ws-n", "command": ["sh", "-c", "test -f README.md && test ! -e .git && echo changed > README.md"] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-n");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("base\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-n:README.md"]).Stdout);
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM patches"));
+        Assert.Equal("completed", Scalar("SELECT state FROM tasks"));
+    }
+
+    [Fact]
     public void Run_DeletesRenamesAndBinaryFiles_CarriedToTheIntegrationBranch()
     {
         _dir.Write("old.txt", "move me\n");
