@@ -14,6 +14,7 @@ internal sealed class RunContext(
     RunOptions options,
     string runId,
     string integrationWorktree,
+    string integrationBranch,
     AdapterRegistry adapters,
     Action<RunProgress> report)
 {
@@ -32,6 +33,8 @@ internal sealed class RunContext(
     public string RunId { get; } = runId;
 
     public string IntegrationWorktree { get; } = integrationWorktree;
+
+    public string IntegrationBranch { get; } = integrationBranch;
 
     public AdapterRegistry Adapters { get; } = adapters;
 

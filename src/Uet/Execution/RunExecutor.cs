@@ -47,7 +47,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             var workers = await pool.SpawnAsync(options.Workers, runId, none).ConfigureAwait(false);
             heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
 
-            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, adapters, report);
+            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report);
             var outcomes = await DispatchAsync(context, workstreams, plan, workers, stopping).ConfigureAwait(false);
 
             await pool.DrainAsync(none).ConfigureAwait(false);

@@ -176,7 +176,19 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
             var prompt = Path.Combine(logs, $"{attempt}.prompt.md");
             await File.WriteAllTextAsync(prompt, PromptFile.Render(workstream, attempt, _errors.LastOrDefault()), none).ConfigureAwait(false);
+            // A worktree shares the repository's branches and tags: whatever the tool does to them is undone after it.
+            var refs = isolated ? await GitRepository.RefsAsync(run.Repository, none).ConfigureAwait(false) : null;
             var error = await RunToolAsync(attempt, workdir, prompt, log, abort).ConfigureAwait(false);
+            if (refs is not null)
+            {
+                var integrationRef = "refs/heads/" + run.IntegrationBranch;
+                var restored = await GitRepository.RestoreRefsAsync(run.Repository, refs, name => name == integrationRef || name.StartsWith("refs/heads/uet/", StringComparison.Ordinal), none).ConfigureAwait(false);
+                if (restored.Count > 0)
+                {
+                    run.Report(new RunProgress("warning", workstream.Id, "the tool changed the repository's refs; undone: " + string.Join("; ", restored), 0, 0));
+                }
+            }
+
             CapturedPatch? patch = null;
             if (error is null && isolated)
             {

@@ -99,6 +99,46 @@ public static class GitRepository
     public static Task<string> BlobTextAsync(string repository, string blob, CancellationToken cancellationToken) =>
         GitCli.OutputAsync(repository, ["cat-file", "blob", blob], cancellationToken);
 
+    /// <summary>Branches and tags with the commit each points to.</summary>
+    public static async Task<Dictionary<string, string>> RefsAsync(string repository, CancellationToken cancellationToken)
+    {
+        var output = await GitCli.OutputAsync(repository, ["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads", "refs/tags"], cancellationToken).ConfigureAwait(false);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', 2))
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Puts branches and tags back as they were in <paramref name="before"/>, except those <paramref name="ours"/>
+    /// accepts: a tool in a worktree shares the repository's refs and must not leave its branches in, or move, the
+    /// user's. Returns what was put back.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> RestoreRefsAsync(string repository, Dictionary<string, string> before, Func<string, bool> ours, CancellationToken cancellationToken)
+    {
+        var after = await RefsAsync(repository, cancellationToken).ConfigureAwait(false);
+        var restored = new List<string>();
+        foreach (var (name, sha) in after.Where(r => !ours(r.Key) && (!before.TryGetValue(r.Key, out var old) || old != r.Value)))
+        {
+            var result = before.TryGetValue(name, out var old)
+                ? await GitCli.RunAsync(repository, ["update-ref", name, old, sha], cancellationToken).ConfigureAwait(false)
+                : await GitCli.RunAsync(repository, ["update-ref", "-d", name, sha], cancellationToken).ConfigureAwait(false);
+            if (result.ExitCode == 0)
+            {
+                restored.Add(before.ContainsKey(name) ? $"{name} moved back to {old![..12]}" : $"{name} (created by the tool) deleted");
+            }
+        }
+
+        foreach (var (name, old) in before.Where(r => !ours(r.Key) && !after.ContainsKey(r.Key)))
+        {
+            if ((await GitCli.RunAsync(repository, ["update-ref", name, old, ""], cancellationToken).ConfigureAwait(false)).ExitCode == 0)
+            {
+                restored.Add($"{name} (deleted by the tool) restored");
+            }
+        }
+
+        return restored;
+    }
+
     public static Task<string> CurrentBranchAsync(string repository, CancellationToken cancellationToken) =>
         GitCli.OutputAsync(repository, ["symbolic-ref", "--quiet", "--short", "HEAD"], cancellationToken);
 }

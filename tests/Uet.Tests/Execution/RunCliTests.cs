@@ -80,6 +80,24 @@ public sealed class RunCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_ToolCreatesBranchesMovesMainAndTags_AllUndone()
+    {
+        var main = CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim();
+        _dir.Write("workstreams/ws-refs.json", """
+            { "id": "ws-refs",
+              "command": ["sh", "-c", "git checkout -q -b evil && git -c user.name=x -c user.email=x@x commit -q --allow-empty -m e && git update-ref refs/heads/main HEAD && git tag t1"] }
+            """);
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-refs");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("the tool changed the repository's refs; undone", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(main, CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim());
+        Assert.Equal("main\nuet/r-refs", CliRunner.Run(_dir.Path, "git", ["for-each-ref", "--format=%(refname:short)", "refs/heads"]).Stdout.Trim());
+        Assert.Empty(CliRunner.Run(_dir.Path, "git", ["tag"]).Stdout.Trim());
+    }
+
+    [Fact]
     public void Run_IsolationNone_ToolSeesTheFilesAndNothingIsCaptured()
     {
         _dir.Write(".uet/config.yaml", "isolation:\n  strategy: none\n");
