@@ -175,7 +175,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }
 
             var prompt = Path.Combine(logs, $"{attempt}.prompt.md");
-            await File.WriteAllTextAsync(prompt, PromptFile.Render(workstream, attempt, _errors.LastOrDefault()), none).ConfigureAwait(false);
+            File.WriteAllText(prompt, PromptFile.Render(workstream, attempt, _errors.LastOrDefault()));
             // A worktree shares the repository's branches and tags: whatever the tool does to them is undone after it.
             var refs = isolated ? await GitRepository.RefsAsync(run.Repository, none).ConfigureAwait(false) : null;
             var error = await RunToolAsync(attempt, workdir, prompt, log, abort).ConfigureAwait(false);

@@ -34,28 +34,44 @@ public static class StateChanger
         string? reason,
         CancellationToken cancellationToken)
     {
-        var current = await transaction.GetStateAsync(kind, id, cancellationToken).ConfigureAwait(false)
-            ?? throw StateException.NotFound(kind, id);
-        if (!StateMachines.IsLegal(kind, current.State, to))
+        var now = transaction.Clock.GetUtcNow();
+        string from;
+        EntityState? written;
+        var froms = StateMachines.LegalFroms(kind, to);
+        if (froms.Count == 1)
         {
-            throw StateException.IllegalTransition(kind, id, current.State, to);
+            // One legal way in: the guarded UPDATE is the check, no read first. Only a refusal reads, for its message.
+            from = froms[0];
+            written = await transaction.WriteStateAsync(kind, id, from, to, now, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var current = await transaction.GetStateAsync(kind, id, cancellationToken).ConfigureAwait(false)
+                ?? throw StateException.NotFound(kind, id);
+            from = current.State;
+            written = StateMachines.IsLegal(kind, from, to)
+                ? await transaction.WriteStateAsync(kind, id, from, to, now, cancellationToken).ConfigureAwait(false)
+                : null;
         }
 
-        var now = transaction.Clock.GetUtcNow();
-        // The UPDATE is guarded by the state just read, so a concurrent writer can never be overwritten silently.
-        if (!await transaction.WriteStateAsync(kind, id, current.State, to, now, cancellationToken).ConfigureAwait(false))
+        if (written is null)
         {
-            throw StateException.ChangedConcurrently(kind, id, current.State);
+            // Nothing was written: say exactly why (no such entity, an illegal move, or a concurrent change).
+            var current = await transaction.GetStateAsync(kind, id, cancellationToken).ConfigureAwait(false)
+                ?? throw StateException.NotFound(kind, id);
+            throw StateMachines.IsLegal(kind, current.State, to)
+                ? StateException.ChangedConcurrently(kind, id, from)
+                : StateException.IllegalTransition(kind, id, current.State, to);
         }
 
         FaultInjection.Hit(FaultInjection.AfterStateWritten);
         var changed = new StateEvent(
             0,
-            current.RunId,
+            written.Value.RunId,
             kind,
             id,
             $"{kind.Name()}.{to.ToLowerInvariant()}",
-            current.State,
+            from,
             to,
             now,
             reason is null ? null : JsonSerializer.Serialize(new Dictionary<string, string> { ["reason"] = reason }));

@@ -103,6 +103,12 @@ public static class StateMachines
 
     public static string InitialState(EntityKind kind) => Initial[kind];
 
+    /// <summary>The states a machine may reach <paramref name="to"/> from.</summary>
+    public static IReadOnlyList<string> LegalFroms(EntityKind kind, string to) =>
+        Froms.GetOrAdd((kind, to), key => Transitions[key.Item1].Where(t => t.To == key.Item2).Select(t => t.From).ToArray());
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(EntityKind, string), string[]> Froms = new();
+
     public static bool IsLegal(EntityKind kind, string from, string to) =>
         Array.Exists(Transitions[kind], t => t.From == from && t.To == to);
 

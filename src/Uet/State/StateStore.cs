@@ -46,8 +46,11 @@ public abstract class StoreTransaction : IAsyncDisposable
 
     public abstract Task<EntityState?> GetStateAsync(EntityKind kind, string id, CancellationToken cancellationToken);
 
-    /// <summary>Moves one row from <paramref name="from"/> to <paramref name="to"/>; false when its state was not <paramref name="from"/>.</summary>
-    internal abstract Task<bool> WriteStateAsync(EntityKind kind, string id, string from, string to, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>
+    /// Moves one row from <paramref name="from"/> to <paramref name="to"/>; null when its state was not
+    /// <paramref name="from"/> (or it does not exist), else the row's run (null for a worker outside a run).
+    /// </summary>
+    internal abstract Task<EntityState?> WriteStateAsync(EntityKind kind, string id, string from, string to, DateTimeOffset at, CancellationToken cancellationToken);
 
     internal abstract Task AppendEventAsync(StateEvent stateEvent, CancellationToken cancellationToken);
 

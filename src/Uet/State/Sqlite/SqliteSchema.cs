@@ -45,7 +45,7 @@ internal static class SqliteSchema
                 break;
         }
 
-        return $"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = $id AND state = $from";
+        return $"UPDATE {table} SET {string.Join(", ", sets)} WHERE {key} = $id AND state = $from RETURNING run_id";
     }
 
     // Fixed-width UTC with milliseconds: sorts as text and is read by SQLite's date functions.

@@ -92,14 +92,18 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         });
     }
 
-    internal override Task<bool> WriteStateAsync(EntityKind kind, string id, string from, string to, DateTimeOffset at, CancellationToken cancellationToken)
+    internal override Task<EntityState?> WriteStateAsync(EntityKind kind, string id, string from, string to, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var command = Command(SqliteSchema.TransitionSql(kind, to));
         Set(command, "$id", id);
         Set(command, "$from", from);
         Set(command, "$to", to);
         Set(command, "$at", SqliteSchema.Format(at));
-        return Run(() => command.ExecuteNonQuery() == 1);
+        return Run<EntityState?>(() =>
+        {
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? new EntityState(to, reader.IsDBNull(0) ? null : reader.GetString(0)) : null;
+        });
     }
 
     internal override Task AppendEventAsync(StateEvent stateEvent, CancellationToken cancellationToken)
