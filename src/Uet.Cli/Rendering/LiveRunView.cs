@@ -30,7 +30,7 @@ internal sealed class LiveRunView(int total, int workers, TimeProvider clock)
                 case "retry":
                     _running[progress.WorkstreamId] = (_running.GetValueOrDefault(progress.WorkstreamId).Since, "waiting to retry");
                     break;
-                case "completed" or "failed" or "quarantined" or "blocked" or "cancelled":
+                case "completed" or "failed" or "quarantined" or "rolled_back" or "blocked" or "cancelled":
                     if (_running.Remove(progress.WorkstreamId, out var run))
                     {
                         _finishedTime += clock.GetElapsedTime(run.Since);

@@ -113,7 +113,7 @@ public sealed partial class RunExecutor
 
                 await MakeReady(nowReady).ConfigureAwait(false);
             }
-            else if (outcome.Result is TaskResult.Failed or TaskResult.Quarantined)
+            else if (outcome.Result is TaskResult.Failed or TaskResult.Quarantined or TaskResult.RolledBack)
             {
                 await BlockDependentsAsync(context, id, dependents, outcomes).ConfigureAwait(false);
                 failFastTripped |= context.Options.FailFast;

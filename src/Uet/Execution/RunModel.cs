@@ -29,6 +29,7 @@ public enum TaskResult
     Completed,
     Failed,
     Quarantined,
+    RolledBack,
     Blocked,
     Cancelled,
     NotStarted,

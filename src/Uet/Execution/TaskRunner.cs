@@ -207,9 +207,15 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
             if (error is null)
             {
-                var (commit, integrationError) = patch is { Verdict: PatchVerdict.Validated }
+                var integration = patch is { Verdict: PatchVerdict.Validated }
                     ? await IntegrateAsync(attempt, patch).ConfigureAwait(false)
-                    : (null, null);
+                    : new Integration(null, null, false);
+                if (integration.RolledBack)
+                {
+                    return (await RolledBackAsync(stepId, attempt, integration.Error!).ConfigureAwait(false), null);
+                }
+
+                var (commit, integrationError) = (integration.Commit, integration.Error);
                 if (patch is { Verdict: PatchVerdict.Dropped })
                 {
                     await run.TransactAsync((transaction, _) => RecordPatchAsync(transaction, attempt, patch, [P.Dropped], "no change")).ConfigureAwait(false);
@@ -350,6 +356,18 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             : run.Redactor.Clean($"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
     }
 
+    private async Task<TaskOutcome> RolledBackAsync(string stepId, int attempt, string why)
+    {
+        await run.TransactAsync(async (transaction, token) =>
+        {
+            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, "rolled back: " + why).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, "patch rolled back: " + why).ConfigureAwait(false);
+            await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        run.Report(new RunProgress("rolled_back", workstream.Id, why, 0, 0));
+        return new TaskOutcome(workstream.Id, TaskResult.RolledBack, attempt, why, null);
+    }
+
     private async Task<TaskOutcome> QuarantineAsync(string stepId, int attempt, CapturedPatch patch)
     {
         await run.TransactAsync(async (transaction, token) =>
@@ -387,11 +405,16 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         return patchId;
     }
 
+    /// <summary>What became of a patch on the integration branch.</summary>
+    private sealed record Integration(string? Commit, string? Error, bool RolledBack);
+
     /// <summary>
-    /// Applies the patch to the integration branch and commits it, one patch at a time. Until the merge queue with
-    /// validators exists, verified means "applied cleanly": there is nothing else to verify against.
+    /// The merge step, one patch at a time: apply (three-way) in the integration worktree, run the validators of the
+    /// config there (those of the workstream's test gates, when it names gates), then commit with trailers. A patch
+    /// that does not apply is apply_failed (the attempt may be retried on the new head); one a blocking validator
+    /// rejects is rolled back: the worktree goes back to the commit before it and the task fails.
     /// </summary>
-    private async Task<(string? Commit, string? Error)> IntegrateAsync(int attempt, CapturedPatch patch)
+    private async Task<Integration> IntegrateAsync(int attempt, CapturedPatch patch)
     {
         var none = CancellationToken.None;
         var patchId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
@@ -399,36 +422,92 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         await run.IntegrationGate.WaitAsync(none).ConfigureAwait(false);
         try
         {
-            var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
-                + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
             // Apply exactly the bytes that were checked: the ledger file is re-read and its hash compared, so nothing
             // that ran after the check (the acceptance gate, a tool's leftover process) can slip a different patch in.
             var bytes = await File.ReadAllBytesAsync(patch.File, none).ConfigureAwait(false);
             if (!string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), patch.Sha256, StringComparison.Ordinal))
             {
                 await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, "the patch file changed after it was checked", none).ConfigureAwait(false);
-                return (null, "the patch file in the ledger changed after it was checked; refusing to apply it");
+                return new Integration(null, "the patch file in the ledger changed after it was checked; refusing to apply it", false);
             }
 
-            var (applied, result) = await GitRepository.ApplyAndCommitAsync(run.IntegrationWorktree, bytes, message, none).ConfigureAwait(false);
+            var (applied, applyMessage) = await GitRepository.ApplyAsync(run.IntegrationWorktree, bytes, none).ConfigureAwait(false);
             if (!applied)
             {
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, result, none).ConfigureAwait(false);
-                return (null, "the patch does not apply to the integration branch: " + result);
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, applyMessage, none).ConfigureAwait(false);
+                return new Integration(null, "the patch does not apply to the integration branch: " + applyMessage, false);
             }
 
-            await run.TransactAsync(async (transaction, _) =>
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, "applied to the integration worktree", none).ConfigureAwait(false);
+            var rejected = await ValidateAsync(attempt).ConfigureAwait(false);
+            if (rejected is not null)
             {
-                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Applied, $"commit {result}").ConfigureAwait(false);
-                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Verified, "no validators configured yet").ConfigureAwait(false);
-                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Committed, $"commit {result}").ConfigureAwait(false);
-            }).ConfigureAwait(false);
-            return (result, null);
+                await GitRepository.ResetAsync(run.IntegrationWorktree, none).ConfigureAwait(false);
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.RolledBack, rejected, none).ConfigureAwait(false);
+                return new Integration(null, rejected, true);
+            }
+
+            var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
+                + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Verified, Validators().Count == 0 ? "no validators configured" : "validators passed", none).ConfigureAwait(false);
+            var (commit, commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
+            if (commit is null)
+            {
+                // verified has no way back; the commit failing (a hook, a full disk) is an infrastructure fault.
+                throw GitProcessException.CommitFailed(run.IntegrationWorktree, commitMessage);
+            }
+
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Committed, $"commit {commit}", none).ConfigureAwait(false);
+            await GitRepository.ResetAsync(run.IntegrationWorktree, none).ConfigureAwait(false);
+            return new Integration(commit, null, false);
         }
         finally
         {
             run.IntegrationGate.Release();
         }
+    }
+
+    /// <summary>The validators that apply to this workstream: all of them, or those of its test gates (plus gateless ones).</summary>
+    private IReadOnlyList<Uet.Config.ValidatorConfig> Validators()
+    {
+        var all = run.Config.Validation.Validators;
+        if (workstream.TestGates.Count == 0)
+        {
+            return all;
+        }
+
+        return all.Where(v => v.Gate is null || workstream.TestGates.Any(g => g.Type == v.Gate)).ToArray();
+    }
+
+    /// <summary>Runs the validators in the integration worktree; null when they pass, else why the patch is rejected.</summary>
+    private async Task<string?> ValidateAsync(int attempt)
+    {
+        var log = Path.Combine(run.LogFolder(workstream.Id), $"{attempt}.validate.log");
+        foreach (var validator in Validators())
+        {
+            var blocking = validator.Gate is not { } gate || workstream.TestGates.Where(g => g.Type == gate).DefaultIfEmpty(new TestGate(gate, true, true)).Any(g => g.Blocking);
+            var spec = new ProcessSpec(validator.Run, run.IntegrationWorktree, new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["UET_RUN_ID"] = run.RunId,
+                ["UET_WORKSTREAM_ID"] = workstream.Id,
+                ["UET_VALIDATOR"] = validator.Name,
+            }, run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
+            var outcome = await ProcessRunner.RunAsync(spec, run.Redactor, run.Clock, CancellationToken.None).ConfigureAwait(false);
+            if (outcome.Succeeded)
+            {
+                continue;
+            }
+
+            var why = run.Redactor.Clean($"validator {validator.Name} failed: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
+            if (blocking)
+            {
+                return why;
+            }
+
+            run.Report(new RunProgress("warning", workstream.Id, "non-blocking " + why, 0, 0));
+        }
+
+        return null;
     }
 
     private static string Summary(CapturedPatch? patch, string? commit) =>

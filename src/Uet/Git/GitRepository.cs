@@ -77,22 +77,40 @@ public static class GitRepository
     }
 
     /// <summary>
-    /// Applies a patch (the exact bytes given, through stdin) in a worktree, files and index, and commits it. When it
-    /// does not apply, or the commit fails, the worktree is reset to its HEAD and git's words are returned.
+    /// Applies a patch (the exact bytes given, through stdin) to a worktree's files and index, three-way where the
+    /// context moved. When it does not apply the worktree is reset to its HEAD and git's words (naming the
+    /// conflicting files) are returned.
     /// </summary>
-    public static async Task<(bool Applied, string Message)> ApplyAndCommitAsync(string worktree, byte[] patch, string message, CancellationToken cancellationToken)
+    public static async Task<(bool Applied, string Message)> ApplyAsync(string worktree, byte[] patch, CancellationToken cancellationToken)
     {
-        var apply = await GitCli.RunAsync(worktree, [.. NoHooks, "apply", "--index", "--binary", "--whitespace=nowarn", "-"], cancellationToken, patch).ConfigureAwait(false);
-        var commit = apply.ExitCode == 0
-            ? await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "-m", message], cancellationToken).ConfigureAwait(false)
-            : apply;
-        if (commit.ExitCode != 0)
+        var apply = await GitCli.RunAsync(worktree, [.. NoHooks, "apply", "--index", "--3way", "--binary", "--whitespace=nowarn", "-"], cancellationToken, patch).ConfigureAwait(false);
+        if (apply.ExitCode == 0)
         {
-            await GitCli.RunAsync(worktree, [.. NoHooks, "reset", "--quiet", "--hard", "HEAD"], cancellationToken).ConfigureAwait(false);
-            return (false, commit.StandardError.Trim());
+            return (true, apply.StandardError.Trim());
         }
 
-        return (true, await GitCli.OutputAsync(worktree, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false));
+        await ResetAsync(worktree, cancellationToken).ConfigureAwait(false);
+        return (false, apply.StandardError.Trim());
+    }
+
+    /// <summary>Commits what is staged; returns the commit, or null with git's words (the worktree is then reset).</summary>
+    public static async Task<(string? Commit, string Message)> CommitAsync(string worktree, string message, CancellationToken cancellationToken)
+    {
+        var commit = await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "-m", message], cancellationToken).ConfigureAwait(false);
+        if (commit.ExitCode != 0)
+        {
+            await ResetAsync(worktree, cancellationToken).ConfigureAwait(false);
+            return (null, commit.StandardError.Trim());
+        }
+
+        return (await GitCli.OutputAsync(worktree, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false), string.Empty);
+    }
+
+    /// <summary>Back to HEAD: files, index, and anything untracked a validator left behind.</summary>
+    public static async Task ResetAsync(string worktree, CancellationToken cancellationToken)
+    {
+        await GitCli.RunAsync(worktree, [.. NoHooks, "reset", "--quiet", "--hard", "HEAD"], cancellationToken).ConfigureAwait(false);
+        await GitCli.RunAsync(worktree, ["clean", "-fdq"], cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The content of a blob as text (a symlink's target).</summary>

@@ -80,6 +80,46 @@ public sealed class RunCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_ValidatorRejectsOnePatch_RolledBackDependentsBlockedOthersCommitted()
+    {
+        // The project's "tests": no file may contain BAD. Non-blocking lint only warns.
+        _dir.Write(".uet/config.yaml", """
+            execution:
+              retry_policy: { max_retries: 0, backoff_seconds: 0 }
+            validation:
+              validators:
+                - name: tests
+                  run: [sh, -c, "! grep -rq BAD --include=*.txt ."]
+                  gate: GATE_UNIT
+                - name: lint
+                  run: [sh, -c, "exit 1"]
+                  gate: GATE_LINT
+            """);
+        _dir.Write("workstreams/ws-good.json", """{ "id": "ws-good", "files_scope": ["good.txt"], "command": ["sh", "-c", "echo fine > good.txt"], "test_gates": [{ "type": "GATE_UNIT" }, { "type": "GATE_LINT", "blocking": false }] }""");
+        _dir.Write("workstreams/ws-bad.json", """{ "id": "ws-bad", "files_scope": ["bad.txt"], "command": ["sh", "-c", "echo BAD > bad.txt"], "test_gates": [{ "type": "GATE_UNIT" }] }""");
+        _dir.Write("workstreams/ws-after-bad.json", """{ "id": "ws-after-bad", "depends_on": ["ws-bad"], "files_scope": ["x.txt"], "command": ["sh", "-c", "echo x > x.txt"] }""");
+        _dir.Write("workstreams/ws-after-good.json", """{ "id": "ws-after-good", "depends_on": ["ws-good"], "files_scope": ["y.txt"], "command": ["sh", "-c", "echo y > y.txt"], "test_gates": [{ "type": "GATE_UNIT" }] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-v");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("rolled_back ws-bad  validator tests failed", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("non-blocking validator lint failed", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal("rolled_back", Scalar("SELECT state FROM patches WHERE task_id = 'r-v:ws-bad'"));
+        Assert.Equal("failed", Scalar("SELECT state FROM tasks WHERE task_id = 'r-v:ws-bad'"));
+        Assert.Equal("blocked", Scalar("SELECT state FROM tasks WHERE task_id = 'r-v:ws-after-bad'"));
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
+        var files = CliRunner.Run(_dir.Path, "git", ["ls-tree", "-r", "--name-only", "uet/r-v"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["README.md", "good.txt", "y.txt"], files.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            "patch.created,patch.validated,patch.queued,patch.applied,patch.rolled_back",
+            Scalar("SELECT group_concat(event_type, ',') FROM (SELECT event_type FROM events WHERE entity = 'patch' AND entity_id = 'r-v:ws-bad:1' ORDER BY event_id)"));
+        // The integration branch passes the project's tests.
+        var check = CliRunner.Run(_dir.Path, "sh", ["-c", "mkdir -p \"$0\" && git archive uet/r-v | tar -x -C \"$0\" && cd \"$0\" && ! grep -rq BAD --include=*.txt .", Path.Combine(_dir.Path, ".check")]);
+        Assert.True(check.ExitCode == 0, check.ToString());
+    }
+
+    [Fact]
     public void Run_ToolCreatesBranchesMovesMainAndTags_AllUndone()
     {
         var main = CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim();
