@@ -4,6 +4,7 @@ using Spectre.Console;
 using Uet.Cli.Rendering;
 using Uet.Execution;
 using Uet.Git;
+using Uet.Integration;
 using Uet.State.Sqlite;
 using Uet.Workstreams;
 
@@ -19,6 +20,10 @@ internal static class RunCommand
         var failFast = new Option<bool>("--fail-fast") { Description = "Stop dispatching after the first failed task." };
         var runId = new Option<string?>("--run-id") { Description = "Use this run id instead of a generated one." };
         var database = new Option<string?>("--db") { Description = "State database (default: execution.state_db)." };
+        var mergeInto = new Option<string?>("--merge-into")
+        {
+            Description = "When the run completes, fast-forward this branch to the results (default: integration.merge_into). Never anything but a fast-forward.",
+        };
         var grace = new Option<string>("--grace")
         {
             Description = "After Ctrl+C, how long running tasks may finish before they are killed (e.g. 10s, 1m).",
@@ -31,6 +36,7 @@ internal static class RunCommand
         command.Options.Add(runId);
         command.Options.Add(database);
         command.Options.Add(grace);
+        command.Options.Add(mergeInto);
         command.Options.Add(common.Json);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -108,6 +114,23 @@ internal static class RunCommand
             else
             {
                 progress.Summary(summary);
+            }
+
+            var target = parse.GetValue(mergeInto) ?? config.Integration.MergeInto;
+            if (target is not null)
+            {
+                if (summary.State != "completed")
+                {
+                    await output.Error.WriteLineAsync($"uet: {target} was not moved: the run {summary.State}; the results so far are on {summary.IntegrationBranch}.").ConfigureAwait(false);
+                    return summary.State == "cancelled" ? UetApp.Cancelled : UetApp.InvalidInput;
+                }
+
+                var merged = await FastForward.IntoAsync(workspace.Root, target, summary.FinalCommit, CancellationToken.None).ConfigureAwait(false);
+                (merged.Moved ? (json ? output.Error : output.Out) : output.Error).WriteLine((merged.Moved ? "merged: " : "uet: not merged: ") + merged.Message);
+                if (!merged.Moved)
+                {
+                    return UetApp.InvalidInput;
+                }
             }
 
             return summary.State switch
