@@ -60,6 +60,13 @@ internal static class RunCommand
                 return UetApp.InvalidInput;
             }
 
+            var target = parse.GetValue(mergeInto) ?? config.Integration.MergeInto;
+            if (target is not null
+                && (await GitCli.RunAsync(workspace.Root, ["rev-parse", "--verify", "--quiet", $"refs/heads/{target}"], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
+            {
+                throw UsageException.InvalidOption("--merge-into", $"there is no branch '{target}' in {workspace.Root}");
+            }
+
             var json = parse.GetValue(common.Json);
             var dbPath = parse.GetValue(database) ?? Path.Combine(workspace.Root, config.Execution.StateDb);
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
@@ -103,7 +110,7 @@ internal static class RunCommand
                         tasks = summary.Tasks.Select(t => new
                         {
                             workstream_id = t.WorkstreamId,
-                            result = t.Result.ToString().ToLowerInvariant(),
+                            result = t.ResultName,
                             attempts = t.Attempts,
                             detail = t.Detail,
                             commit = t.Commit,
@@ -116,7 +123,6 @@ internal static class RunCommand
                 progress.Summary(summary);
             }
 
-            var target = parse.GetValue(mergeInto) ?? config.Integration.MergeInto;
             if (target is not null)
             {
                 if (summary.State != "completed")

@@ -25,12 +25,12 @@ internal sealed class RunProgressView(TextWriter writer)
     {
         writer.WriteLine();
         writer.WriteLine($"run {summary.RunId}: {summary.State} in {TimeText.Ago(summary.Elapsed)}");
-        foreach (var group in summary.Tasks.GroupBy(t => t.Result).OrderBy(g => g.Key))
+        foreach (var group in summary.Tasks.GroupBy(t => t.ResultName).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            writer.WriteLine($"  {group.Count(),4} {group.Key.ToString().ToLowerInvariant()}: {string.Join(", ", group.Select(t => t.WorkstreamId).Take(8))}{(group.Count() > 8 ? ", ..." : string.Empty)}");
+            writer.WriteLine($"  {group.Count(),4} {group.Key}: {string.Join(", ", group.Select(t => t.WorkstreamId).Take(8))}{(group.Count() > 8 ? ", ..." : string.Empty)}");
         }
 
-        writer.WriteLine($"results on branch {summary.IntegrationBranch} ({summary.BaseCommit[..12]} -> {summary.FinalCommit[..12]}); your branch and working tree were not touched.");
+        writer.WriteLine($"results on branch {summary.IntegrationBranch} ({summary.BaseCommit[..12]} -> {summary.FinalCommit[..12]}); the run did not touch your checkout.");
         writer.WriteLine("See 'uet status' and 'uet events --run " + summary.RunId + "'.");
     }
 }

@@ -90,9 +90,19 @@ public sealed partial class RunExecutor
             var finished = await Task.WhenAny(running.Keys).ConfigureAwait(false);
             var (id, freed, _) = running[finished];
             running.Remove(finished);
-            var outcome = await finished.ConfigureAwait(false);
-            outcomes[id] = outcome;
-            idle.Enqueue(freed); // released (IDLE) by the task's last transaction
+            TaskOutcome outcome;
+            try
+            {
+                outcome = await finished.ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // A task broke in a way it could not record (the store failing, a bug): stop everything in order -
+                // kill what runs, let each task record how it ended - then let the run fail with this error.
+                await abort.CancelAsync().ConfigureAwait(false);
+                await ((Task)Task.WhenAll(running.Keys)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
+            }
 
             if (byId[id].ConflictGroup is { } released)
             {
@@ -100,6 +110,28 @@ public sealed partial class RunExecutor
             }
 
             aloneRunning &= byId[id].ParallelOk;
+            if (outcome.WorkerReusable)
+            {
+                idle.Enqueue(freed); // released (IDLE) by the task's last transaction
+            }
+            else
+            {
+                report(new RunProgress("warning", id, $"worker {freed} was drained or terminated; {idle.Count + running.Count} workers left", 0, 0));
+            }
+
+            if (outcome.Result == TaskResult.NotStarted)
+            {
+                // Its worker was gone before it began: nothing was written, it is still ready for another worker.
+                ready.Enqueue(id, planned[id].Rank);
+                if (idle.Count == 0 && running.Count == 0)
+                {
+                    break; // no worker left at all
+                }
+
+                continue;
+            }
+
+            outcomes[id] = outcome;
             if (outcome.Result == TaskResult.Completed)
             {
                 var nowReady = new List<string>();
@@ -117,6 +149,12 @@ public sealed partial class RunExecutor
             {
                 await BlockDependentsAsync(context, id, dependents, outcomes).ConfigureAwait(false);
                 failFastTripped |= context.Options.FailFast;
+            }
+
+            if (idle.Count == 0 && running.Count == 0)
+            {
+                report(new RunProgress("warning", id, "every worker was drained or terminated: no task can start any more", 0, 0));
+                break;
             }
 
             report(new RunProgress("progress", id, $"{outcomes.Count(o => o.Value.Result != TaskResult.Blocked)} of {total} finished", outcomes.Count, total));

@@ -22,7 +22,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
     public async Task<RunSummary> RunAsync(IReadOnlyList<Workstream> workstreams, RunOptions options, CancellationToken stopping)
     {
         var adapters = new AdapterRegistry(config);
-        var problems = adapters.Problems(workstreams);
+        var problems = adapters.Problems(workstreams).Concat(GateProblems(workstreams)).ToList();
         if (problems.Count > 0)
         {
             throw RunException.CannotStart(problems);
@@ -103,11 +103,26 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         }
     }
 
+    /// <summary>A gate a workstream requires must have a validator that checks it, or the gate would pass unchecked.</summary>
+    private IEnumerable<string> GateProblems(IReadOnlyList<Workstream> workstreams) =>
+        from ws in workstreams
+        from gate in ws.TestGates
+        where gate.Required && !config.Validation.Validators.Any(v => v.Gate == gate.Type)
+        select $"{ws.Id} ({ws.Location}): requires gate {GateName(gate.Type)}, but validation.validators has no validator with that gate";
+
+    private static string GateName(ValidationGate gate) => gate switch
+    {
+        ValidationGate.Lint => "GATE_LINT",
+        ValidationGate.Unit => "GATE_UNIT",
+        ValidationGate.Integration => "GATE_INTEGRATION",
+        _ => "GATE_SECURITY",
+    };
+
     private string NewRunId() =>
         $"r-{clock.GetUtcNow().UtcDateTime:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..4]}";
 
     private static string Describe(IReadOnlyList<TaskOutcome> outcomes) =>
-        string.Join(", ", outcomes.GroupBy(o => o.Result).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
+        string.Join(", ", outcomes.GroupBy(o => o.ResultName).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
 
     /// <summary>The run, the definitions it executes, and its tasks, all in one transaction: a run exists whole or not at all.</summary>
     private async Task RecordRunAsync(string runId, IReadOnlyList<Workstream> workstreams, Plan plan)

@@ -36,7 +36,19 @@ public enum TaskResult
 }
 
 /// <summary>What became of one workstream in a run.</summary>
-public sealed record TaskOutcome(string WorkstreamId, TaskResult Result, int Attempts, string? Detail, string? Commit);
+public sealed record TaskOutcome(string WorkstreamId, TaskResult Result, int Attempts, string? Detail, string? Commit)
+{
+    /// <summary>Whether the worker that ran it can take another task (false when it was drained or terminated meanwhile).</summary>
+    public bool WorkerReusable { get; init; } = true;
+
+    /// <summary>The result as the states are named (rolled_back, not_started).</summary>
+    public string ResultName => Result switch
+    {
+        TaskResult.RolledBack => "rolled_back",
+        TaskResult.NotStarted => "not_started",
+        _ => Result.ToString().ToLowerInvariant(),
+    };
+}
 
 /// <summary>The end of a run: its state, where the results are, and each task's outcome.</summary>
 public sealed record RunSummary(

@@ -20,6 +20,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     private readonly List<string> _errors = [];
     private readonly List<string> _diffHashes = [];
 
+    private bool _started;
+
+    // The worker's state after the task's last transaction: only an IDLE worker takes another task.
+    private string _workerAfter = StateMachines.Worker.Idle;
+
     // Changes that must land with the next attempt's step (task start or restart), in the same transaction.
     private Func<StoreTransaction, CancellationToken, Task>? _prelude;
 
@@ -29,6 +34,21 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     /// <param name="stopping">The run is draining (Ctrl+C): no new attempt starts, and a failure is not held against the task.</param>
     /// <param name="abort">Kills the attempt in progress (Ctrl+C after the grace period).</param>
     public async Task<TaskOutcome> RunAsync(CancellationToken stopping, CancellationToken abort)
+    {
+        try
+        {
+            var outcome = await RunCoreAsync(stopping, abort).ConfigureAwait(false);
+            return outcome with { WorkerReusable = _workerAfter == StateMachines.Worker.Idle };
+        }
+        catch (StateException ex) when (!_started)
+        {
+            // The task could not even start (its worker was drained or terminated meanwhile): nothing was written, the
+            // task is still ready, and the dispatcher gives it to another worker.
+            return new TaskOutcome(workstream.Id, TaskResult.NotStarted, 0, ex.Message, null) { WorkerReusable = false };
+        }
+    }
+
+    private async Task<TaskOutcome> RunCoreAsync(CancellationToken stopping, CancellationToken abort)
     {
         // State writes use CancellationToken.None: a task that is being killed must still leave consistent state.
         // The task's start (worker busy, task running) is written with its first step, in one transaction.
@@ -61,7 +81,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 {
                     await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, error).ConfigureAwait(false);
                     await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, $"{open}; last error: {error}").ConfigureAwait(false);
-                    await WorkerPool.ReleaseAsync(transaction, workerId, CancellationToken.None).ConfigureAwait(false);
+                    _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, CancellationToken.None).ConfigureAwait(false);
                 }).ConfigureAwait(false);
                 run.Report(new RunProgress("failed", workstream.Id, $"{open}: {FirstLine(error)}", 0, 0));
                 return new TaskOutcome(workstream.Id, TaskResult.Failed, attempt, $"{open}: {error}", null);
@@ -83,7 +103,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 catch (OperationCanceledException)
                 {
                     // Already ready: resume runs it again.
-                    await run.TransactAsync((transaction, token) => WorkerPool.ReleaseAsync(transaction, workerId, token)).ConfigureAwait(false);
+                    await run.TransactAsync(async (transaction, token) => _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false)).ConfigureAwait(false);
                     run.Report(new RunProgress("cancelled", workstream.Id, "run stopped before the retry", 0, 0));
                     return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
                 }
@@ -101,7 +121,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         {
             await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, error).ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Ready, "run stopped during the attempt; resume runs it again").ConfigureAwait(false);
-            await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+            _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
         }).ConfigureAwait(false);
         run.Report(new RunProgress("cancelled", workstream.Id, "run stopped during the attempt", 0, 0));
         return new TaskOutcome(workstream.Id, TaskResult.Cancelled, attempt, error, null);
@@ -145,6 +165,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }), token).ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Running, $"worker {workerId}").ConfigureAwait(false);
         }).ConfigureAwait(false);
+        _started = true;
         run.Report(new RunProgress("started", workstream.Id, $"attempt {attempt} on {workerId}", 0, 0));
 
         var isolated = run.Config.Isolation.Strategy == IsolationStrategy.Worktree;
@@ -182,7 +203,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             if (refs is not null)
             {
                 var integrationRef = "refs/heads/" + run.IntegrationBranch;
-                var restored = await GitRepository.RestoreRefsAsync(run.Repository, refs, name => name == integrationRef || name.StartsWith("refs/heads/uet/", StringComparison.Ordinal), none).ConfigureAwait(false);
+                var restored = await GitRepository.RestoreRefsAsync(
+                    run.Repository, refs, name => name == integrationRef || name.StartsWith("refs/heads/uet/", StringComparison.Ordinal), workdir, head, none).ConfigureAwait(false);
                 if (restored.Count > 0)
                 {
                     run.Report(new RunProgress("warning", workstream.Id, "the tool changed the repository's refs; undone: " + string.Join("; ", restored), 0, 0));
@@ -227,7 +249,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                     {
                         await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Completed, null).ConfigureAwait(false);
                         await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}").ConfigureAwait(false);
-                        await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+                        _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
                     }).ConfigureAwait(false);
                     run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
                     return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit), null);
@@ -362,7 +384,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         {
             await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, "rolled back: " + why).ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, "patch rolled back: " + why).ConfigureAwait(false);
-            await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+            _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
         }).ConfigureAwait(false);
         run.Report(new RunProgress("rolled_back", workstream.Id, why, 0, 0));
         return new TaskOutcome(workstream.Id, TaskResult.RolledBack, attempt, why, null);
@@ -375,7 +397,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             await RecordPatchAsync(transaction, attempt, patch, [P.Quarantined], patch.Reason).ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, "quarantined: " + patch.Reason).ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, "patch quarantined: " + patch.Reason).ConfigureAwait(false);
-            await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+            _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
         }).ConfigureAwait(false);
         run.Report(new RunProgress("quarantined", workstream.Id, patch.Reason!, 0, 0));
         return new TaskOutcome(workstream.Id, TaskResult.Quarantined, attempt, patch.Reason, null);
@@ -431,6 +453,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 return new Integration(null, "the patch file in the ledger changed after it was checked; refusing to apply it", false);
             }
 
+            var before = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
             var (applied, applyMessage) = await GitRepository.ApplyAsync(run.IntegrationWorktree, bytes, none).ConfigureAwait(false);
             if (!applied)
             {
@@ -440,24 +463,31 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
             await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, "applied to the integration worktree", none).ConfigureAwait(false);
             var rejected = await ValidateAsync(attempt).ConfigureAwait(false);
+            var moved = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
+            rejected ??= moved == before ? null : "a validator moved the integration branch (it must not commit or check out)";
+            string? commit = null;
+            if (rejected is null)
+            {
+                var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
+                    + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
+                (commit, var commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
+                rejected = commit is null ? "the integration commit failed: " + commitMessage : null;
+            }
+
             if (rejected is not null)
             {
-                await GitRepository.ResetAsync(run.IntegrationWorktree, none).ConfigureAwait(false);
+                // Back to exactly the commit before this patch, whatever the validators did.
+                await GitRepository.ResetAsync(run.IntegrationWorktree, none, before).ConfigureAwait(false);
                 await run.ChangeAsync(EntityKind.Patch, patchId, P.RolledBack, rejected, none).ConfigureAwait(false);
                 return new Integration(null, rejected, true);
             }
 
-            var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
-                + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Verified, Validators().Count == 0 ? "no validators configured" : "validators passed", none).ConfigureAwait(false);
-            var (commit, commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
-            if (commit is null)
+            // Committed first, recorded after, together: a patch is never 'verified' without its commit.
+            await run.TransactAsync(async (transaction, _) =>
             {
-                // verified has no way back; the commit failing (a hook, a full disk) is an infrastructure fault.
-                throw GitProcessException.CommitFailed(run.IntegrationWorktree, commitMessage);
-            }
-
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Committed, $"commit {commit}", none).ConfigureAwait(false);
+                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Verified, Validators().Count == 0 ? "no validators configured" : "validators passed").ConfigureAwait(false);
+                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Committed, $"commit {commit}").ConfigureAwait(false);
+            }).ConfigureAwait(false);
             await GitRepository.ResetAsync(run.IntegrationWorktree, none).ConfigureAwait(false);
             return new Integration(commit, null, false);
         }

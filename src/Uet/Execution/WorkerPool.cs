@@ -80,13 +80,21 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
     }
 
     /// <summary><see cref="ReleaseAsync(string, CancellationToken)"/> inside the caller's transaction.</summary>
-    public static async Task ReleaseAsync(StoreTransaction transaction, string workerId, CancellationToken cancellationToken)
+    /// <returns>The worker's state now: IDLE when it can take another task.</returns>
+    public static async Task<string> ReleaseAsync(StoreTransaction transaction, string workerId, CancellationToken cancellationToken)
     {
         var state = await transaction.GetStateAsync(EntityKind.Worker, workerId, cancellationToken).ConfigureAwait(false)
             ?? throw StateException.NotFound(EntityKind.Worker, workerId);
+        if (state.State is W.Terminated or W.Idle)
+        {
+            // Already ended (its lease expired and it was terminated) or released: nothing to undo, nothing to redo.
+            return state.State;
+        }
+
         var to = state.State == W.Draining ? W.Terminated : W.Idle;
         await StateChanger.ChangeAsync(transaction, EntityKind.Worker, workerId, to, "task ended", cancellationToken).ConfigureAwait(false);
         await transaction.SetWorkerTaskAsync(workerId, null, cancellationToken).ConfigureAwait(false);
+        return to;
     }
 
     /// <summary>

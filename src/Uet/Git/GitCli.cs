@@ -79,9 +79,6 @@ public sealed class GitProcessException : UetException
     public static GitProcessException Failed(GitResult result) =>
         new($"git {string.Join(' ', result.Arguments)} failed with exit code {result.ExitCode} in {result.WorkingDirectory}: {result.StandardError.Trim()}");
 
-    public static GitProcessException CommitFailed(string worktree, string message) =>
-        new($"git commit failed in the integration worktree {worktree}: {message}");
-
     public static GitProcessException NoCommit(string repository) =>
         new($"the repository at {repository} has no commit yet; uet starts its integration branch from HEAD. Make a first commit.");
 

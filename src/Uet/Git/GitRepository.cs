@@ -93,23 +93,24 @@ public static class GitRepository
         return (false, apply.StandardError.Trim());
     }
 
-    /// <summary>Commits what is staged; returns the commit, or null with git's words (the worktree is then reset).</summary>
+    /// <summary>Commits what is staged; returns the commit, or null with git's words.</summary>
     public static async Task<(string? Commit, string Message)> CommitAsync(string worktree, string message, CancellationToken cancellationToken)
     {
-        var commit = await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "-m", message], cancellationToken).ConfigureAwait(false);
+        // --allow-empty: a patch whose change is already on the branch (another workstream made the same edit) still
+        // gets its one commit with its trailers, which is how a resume finds what was integrated.
+        var commit = await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "--allow-empty", "-m", message], cancellationToken).ConfigureAwait(false);
         if (commit.ExitCode != 0)
         {
-            await ResetAsync(worktree, cancellationToken).ConfigureAwait(false);
-            return (null, commit.StandardError.Trim());
+            return (null, (commit.StandardError + " " + commit.StandardOutput).Trim());
         }
 
         return (await GitCli.OutputAsync(worktree, ["rev-parse", "HEAD"], cancellationToken).ConfigureAwait(false), string.Empty);
     }
 
-    /// <summary>Back to HEAD: files, index, and anything untracked a validator left behind.</summary>
-    public static async Task ResetAsync(string worktree, CancellationToken cancellationToken)
+    /// <summary>Back to <paramref name="commit"/> (default HEAD): files, index, HEAD, and anything untracked a validator left behind.</summary>
+    public static async Task ResetAsync(string worktree, CancellationToken cancellationToken, string commit = "HEAD")
     {
-        await GitCli.RunAsync(worktree, [.. NoHooks, "reset", "--quiet", "--hard", "HEAD"], cancellationToken).ConfigureAwait(false);
+        await GitCli.RunAsync(worktree, [.. NoHooks, "reset", "--quiet", "--hard", commit], cancellationToken).ConfigureAwait(false);
         await GitCli.RunAsync(worktree, ["clean", "-fdq"], cancellationToken).ConfigureAwait(false);
     }
 
@@ -131,12 +132,38 @@ public static class GitRepository
     /// accepts: a tool in a worktree shares the repository's refs and must not leave its branches in, or move, the
     /// user's. Returns what was put back.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> RestoreRefsAsync(string repository, Dictionary<string, string> before, Func<string, bool> ours, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Only changes the tool can be shown to have made are undone: a branch or tag now pointing at a commit of the
+    /// tool's own (in its worktree's history, and not in the history it started from). The user's commits, branches
+    /// and tags made meanwhile in their own checkout point elsewhere and are left alone.
+    /// </remarks>
+    public static async Task<IReadOnlyList<string>> RestoreRefsAsync(
+        string repository,
+        Dictionary<string, string> before,
+        Func<string, bool> ours,
+        string worktree,
+        string startedFrom,
+        CancellationToken cancellationToken)
     {
         var after = await RefsAsync(repository, cancellationToken).ConfigureAwait(false);
         var restored = new List<string>();
-        foreach (var (name, sha) in after.Where(r => !ours(r.Key) && (!before.TryGetValue(r.Key, out var old) || old != r.Value)))
+        var changed = after.Where(r => !ours(r.Key) && (!before.TryGetValue(r.Key, out var old) || old != r.Value)).ToList();
+        if (changed.Count == 0 && before.Keys.All(k => ours(k) || after.ContainsKey(k)))
         {
+            return restored;
+        }
+
+        var toolHead = (await GitCli.RunAsync(worktree, ["rev-parse", "--verify", "--quiet", "HEAD"], cancellationToken).ConfigureAwait(false)).StandardOutput.Trim();
+        async Task<bool> IsAncestor(string commit, string of) =>
+            of.Length > 0 && (await GitCli.RunAsync(repository, ["merge-base", "--is-ancestor", commit, of], cancellationToken).ConfigureAwait(false)).ExitCode == 0;
+
+        foreach (var (name, sha) in changed)
+        {
+            if (!await IsAncestor(sha, toolHead).ConfigureAwait(false) || await IsAncestor(sha, startedFrom).ConfigureAwait(false))
+            {
+                continue; // not the tool's commit: the user's own work, left alone
+            }
+
             var result = before.TryGetValue(name, out var old)
                 ? await GitCli.RunAsync(repository, ["update-ref", name, old, sha], cancellationToken).ConfigureAwait(false)
                 : await GitCli.RunAsync(repository, ["update-ref", "-d", name, sha], cancellationToken).ConfigureAwait(false);
@@ -146,6 +173,7 @@ public static class GitRepository
             }
         }
 
+        // A deleted branch or tag is put back whoever deleted it: resurrecting one is recoverable, losing one is not.
         foreach (var (name, old) in before.Where(r => !ours(r.Key) && !after.ContainsKey(r.Key)))
         {
             if ((await GitCli.RunAsync(repository, ["update-ref", name, old, ""], cancellationToken).ConfigureAwait(false)).ExitCode == 0)

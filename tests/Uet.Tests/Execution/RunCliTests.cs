@@ -120,6 +120,105 @@ public sealed class RunCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_UserCommitsBranchesAndTagsDuringTheRun_LeftAlone()
+    {
+        var marker = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".started");
+        _dir.Write("workstreams/ws-slow.json", $$"""{ "id": "ws-slow", "command": ["sh", "-c", "touch {{marker}}; sleep 3"] }""");
+        var run = Task.Run(() => CliRunner.Uet(_dir.Path, "run", "--run-id", "r-u"));
+        while (!File.Exists(marker))
+        {
+            await Task.Delay(50);
+        }
+
+        File.Delete(marker);
+        _dir.Write("user.txt", "mine\n");
+        CliRunner.Git(_dir.Path, "add", "user.txt");
+        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "user work");
+        var mine = CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim();
+        CliRunner.Git(_dir.Path, "branch", "feature");
+        CliRunner.Git(_dir.Path, "tag", "v1");
+
+        var result = await run;
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.DoesNotContain("undone", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(mine, CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim());
+        Assert.Equal(mine, CliRunner.Run(_dir.Path, "git", ["rev-parse", "feature"]).Stdout.Trim());
+        Assert.Equal("v1", CliRunner.Run(_dir.Path, "git", ["tag"]).Stdout.Trim());
+    }
+
+    [Fact]
+    public void Run_ValidatorThatCommits_RolledBackToTheCommitBeforeThePatch()
+    {
+        _dir.Write(".uet/config.yaml", """
+            execution:
+              retry_policy: { max_retries: 0, backoff_seconds: 0 }
+            validation:
+              validators:
+                - name: sneaky
+                  run: [sh, -c, "echo v > v.txt && git add v.txt && git -c user.name=v -c user.email=v@v commit -qm validator"]
+            """);
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-sn");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("rolled_back", Scalar("SELECT state FROM patches"));
+        Assert.Equal(CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim(), CliRunner.Run(_dir.Path, "git", ["rev-parse", "uet/r-sn"]).Stdout.Trim());
+    }
+
+    [Fact]
+    public void Run_TwoWorkstreamsMakeTheSameChange_NothingStuckHalfWay()
+    {
+        // Both start from the same head at the same time and make the same edit: the second finds it already there.
+        _dir.Write("workstreams/ws-c.json", """{ "id": "ws-c", "files_scope": ["same.txt", "README.md"], "command": ["sh", "-c", "sleep 0.5; echo same > same.txt; echo more >> README.md"] }""");
+        _dir.Write("workstreams/ws-e.json", """{ "id": "ws-e", "files_scope": ["same.txt", "README.md"], "command": ["sh", "-c", "sleep 0.5; echo same > same.txt; echo more >> README.md"] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-same", "--workers", "2");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM tasks WHERE state = 'completed'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM patches WHERE state IN ('verified', 'applied', 'queued')")); // nothing stuck half-way
+        Assert.Equal("same\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-same:same.txt"]).Stdout);
+    }
+
+    [Fact]
+    public void Run_RequiredGateWithoutValidator_RefusedBeforeStarting()
+    {
+        _dir.Write("workstreams/ws-g.json", """{ "id": "ws-g", "command": ["true"], "test_gates": [{ "type": "GATE_INTEGRATION", "required": true }] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("requires gate GATE_INTEGRATION", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM runs"));
+    }
+
+    [Fact]
+    public async Task Run_WorkersDrainedMidRun_NoCrashTasksStayResumable()
+    {
+        for (var i = 1; i <= 3; i++)
+        {
+            _dir.Write($"workstreams/ws-{i}.json", $$"""{ "id": "ws-{{i}}", "command": ["sleep", "2"] }""");
+        }
+
+        var run = Task.Run(() => CliRunner.Uet(_dir.Path, "run", "--run-id", "r-dr", "--workers", "2"));
+        while (Scalar("SELECT COUNT(*) FROM workers WHERE state = 'BUSY'") != "2")
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(0, CliRunner.Uet(_dir.Path, "workers", "drain").ExitCode);
+        var result = await run;
+
+        Assert.DoesNotContain("internal error", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM tasks WHERE state = 'completed'"));
+        Assert.Equal("ready", Scalar("SELECT state FROM tasks WHERE state <> 'completed'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM workers WHERE state <> 'TERMINATED'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM steps WHERE state = 'running'"));
+    }
+
+    [Fact]
     public void Run_ToolCreatesBranchesMovesMainAndTags_AllUndone()
     {
         var main = CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout.Trim();
