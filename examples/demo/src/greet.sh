@@ -1,0 +1,3 @@
+#!/bin/sh
+# The demo project: a tiny shell tool the workstreams grow.
+echo "Hello, ${1:-world}"
