@@ -25,6 +25,7 @@ internal static class UetApp
         root.Subcommands.Add(SchemaCommand.Create(output));
         root.Subcommands.Add(RunCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
+        root.Subcommands.Add(CleanCommand.Create(output));
         root.Subcommands.Add(WorkersCommand.Create(output));
         root.Subcommands.Add(StatusCommand.Create(output));
         root.Subcommands.Add(EventsCommand.Create(output));
