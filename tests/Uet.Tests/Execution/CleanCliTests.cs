@@ -12,11 +12,7 @@ public sealed class CleanCliTests : IDisposable
 
     public CleanCliTests()
     {
-        CliRunner.Git(_dir.Path, "init", "-q", "-b", "main");
-        _dir.Write("README.md", "base\n");
-        CliRunner.Git(_dir.Path, "add", ".");
-        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
-        Assert.Equal(0, CliRunner.Uet(_dir.Path, "init").ExitCode);
+        TestRepository.Create(_dir.Path, init: true);
     }
 
     public void Dispose()

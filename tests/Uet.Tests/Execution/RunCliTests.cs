@@ -10,11 +10,7 @@ public sealed class RunCliTests : IDisposable
 
     public RunCliTests()
     {
-        CliRunner.Git(_dir.Path, "init", "-q", "-b", "main");
-        File.WriteAllText(Path.Combine(_dir.Path, "README.md"), "base\n");
-        CliRunner.Git(_dir.Path, "add", ".");
-        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
-        Assert.Equal(0, CliRunner.Uet(_dir.Path, "init").ExitCode);
+        TestRepository.Create(_dir.Path, init: true);
     }
 
     public void Dispose()
@@ -23,14 +19,7 @@ public sealed class RunCliTests : IDisposable
         _dir.Dispose();
     }
 
-    private string Scalar(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, ".state", "uet.db")};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-    }
+    private string Scalar(string sql) => TestRepository.Scalar(_dir.Path, sql);
 
     [Fact]
     public void Run_ToolThatCannotRun_RefusedBeforeAnythingIsWritten()

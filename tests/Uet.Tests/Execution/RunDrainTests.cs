@@ -16,23 +16,12 @@ public sealed class RunDrainTests : IDisposable
         _dir.Dispose();
     }
 
-    private string Scalar(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, ".state", "uet.db")};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-    }
+    private string Scalar(string sql) => TestRepository.Scalar(_dir.Path, sql);
 
     [Fact]
     public async Task Run_Interrupted_DrainsKillsAfterGraceAndLeavesResumableState()
     {
-        CliRunner.Git(_dir.Path, "init", "-q", "-b", "main");
-        _dir.Write("README.md", "base\n");
-        CliRunner.Git(_dir.Path, "add", ".");
-        CliRunner.Git(_dir.Path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
-        Assert.Equal(0, CliRunner.Uet(_dir.Path, "init").ExitCode);
+        TestRepository.Create(_dir.Path, init: true);
         var pidDir = Path.Combine(_dir.Path, "pids");
         Directory.CreateDirectory(pidDir);
         // ws-a finishes within the grace period and completes; ws-b never would and is killed.

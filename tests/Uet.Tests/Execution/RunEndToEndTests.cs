@@ -24,10 +24,7 @@ public sealed class RunEndToEndTests : IDisposable
         Directory.CreateDirectory(_repo);
         Directory.CreateDirectory(_workstreams);
         Directory.CreateDirectory(_scratch);
-        CliRunner.Git(_repo, "init", "-q", "-b", "main");
-        File.WriteAllText(Path.Combine(_repo, "README.md"), "base\n");
-        CliRunner.Git(_repo, "add", ".");
-        CliRunner.Git(_repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "base");
+        TestRepository.Create(_repo, init: false);
     }
 
     public void Dispose()
@@ -85,14 +82,7 @@ public sealed class RunEndToEndTests : IDisposable
         }
     }
 
-    private string Scalar(string sql)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(_repo, ".state", "uet.db")};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
-    }
+    private string Scalar(string sql) => TestRepository.Scalar(_repo, sql);
 
     [Fact]
     public void Run_TwentyTwoWorkstreamsOnThreeWorkers_ResultsStatesAndUserBranch()
