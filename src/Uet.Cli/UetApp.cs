@@ -24,6 +24,7 @@ internal static class UetApp
         root.Subcommands.Add(PlanCommand.Create(output));
         root.Subcommands.Add(SchemaCommand.Create(output));
         root.Subcommands.Add(RunCommand.Create(output));
+        root.Subcommands.Add(ResumeCommand.Create(output));
         root.Subcommands.Add(DemoCommand.Create(output));
         root.Subcommands.Add(CleanCommand.Create(output));
         root.Subcommands.Add(WorkersCommand.Create(output));

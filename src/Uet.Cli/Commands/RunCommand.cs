@@ -128,7 +128,7 @@ internal static class RunCommand
                 if (summary.State != "completed")
                 {
                     await output.Error.WriteLineAsync($"uet: {target} was not moved: the run {summary.State}; the results so far are on {summary.IntegrationBranch}.").ConfigureAwait(false);
-                    return summary.State == "cancelled" ? UetApp.Cancelled : UetApp.InvalidInput;
+                    return summary.State == "interrupted" ? UetApp.Cancelled : UetApp.InvalidInput;
                 }
 
                 var merged = await FastForward.IntoAsync(workspace.Root, target, summary.FinalCommit, CancellationToken.None).ConfigureAwait(false);
@@ -142,7 +142,7 @@ internal static class RunCommand
             return summary.State switch
             {
                 "completed" => UetApp.Ok,
-                "cancelled" => UetApp.Cancelled,
+                "interrupted" => UetApp.Cancelled,
                 _ => UetApp.InvalidInput,
             };
         });

@@ -31,6 +31,8 @@ internal sealed class RunProgressView(TextWriter writer)
         }
 
         writer.WriteLine($"results on branch {summary.IntegrationBranch} ({summary.BaseCommit[..12]} -> {summary.FinalCommit[..12]}); the run did not touch your checkout.");
-        writer.WriteLine("See 'uet status' and 'uet events --run " + summary.RunId + "'.");
+        writer.WriteLine(summary.State == "interrupted"
+            ? $"Interrupted: continue with 'uet resume {summary.RunId}'."
+            : "See 'uet status' and 'uet events --run " + summary.RunId + "'.");
     }
 }

@@ -12,6 +12,23 @@ public sealed record CleanReport(IReadOnlyList<string> Removed, IReadOnlyList<st
 /// </summary>
 public static class Cleaner
 {
+    /// <summary>Removes one run's worktrees (before that run resumes).</summary>
+    public static async Task CleanRunAsync(string repository, string worktreeDir, string runId, CancellationToken cancellationToken)
+    {
+        var runFolder = Path.Combine(repository, worktreeDir, runId);
+        if (Directory.Exists(runFolder))
+        {
+            foreach (var worktree in Directory.EnumerateDirectories(runFolder))
+            {
+                await GitRepository.RemoveWorktreeAsync(repository, worktree, cancellationToken).ConfigureAwait(false);
+            }
+
+            Directory.Delete(runFolder, recursive: true);
+        }
+
+        await GitCli.RunAsync(repository, ["worktree", "prune"], cancellationToken).ConfigureAwait(false);
+    }
+
     public static async Task<CleanReport> CleanAsync(string repository, string worktreeDir, StateStore? store, TimeProvider clock, bool dryRun, CancellationToken cancellationToken)
     {
         var removed = new List<string>();

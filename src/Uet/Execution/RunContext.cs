@@ -38,6 +38,9 @@ internal sealed class RunContext(
 
     public AdapterRegistry Adapters { get; } = adapters;
 
+    /// <summary>True when this run continues an interrupted one: tasks may already have attempts.</summary>
+    public bool Resuming { get; init; }
+
     /// <summary>git's worktree bookkeeping is not made for concurrent adds and removes in one repository.</summary>
     public SemaphoreSlim WorktreeGate { get; } = new(1, 1);
 

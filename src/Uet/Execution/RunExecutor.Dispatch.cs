@@ -19,6 +19,7 @@ public sealed partial class RunExecutor
         IReadOnlyList<Workstream> workstreams,
         Plan plan,
         IReadOnlyList<string> workers,
+        IReadOnlyDictionary<string, string>? prior,
         CancellationToken stopping)
     {
         var none = CancellationToken.None;
@@ -59,7 +60,51 @@ public sealed partial class RunExecutor
             }
         }
 
-        await MakeReady(plan.Workstreams.Where(p => p.Prerequisites.Count == 0).OrderBy(p => p.Rank).Select(p => p.Id).ToList()).ConfigureAwait(false);
+        if (prior is null)
+        {
+            await MakeReady(plan.Workstreams.Where(p => p.Prerequisites.Count == 0).OrderBy(p => p.Rank).Select(p => p.Id).ToList()).ConfigureAwait(false);
+        }
+        else
+        {
+            // Resuming: what ended stays as it ended; what was ready is ready again; pending tasks whose dependencies
+            // are all done become ready now.
+            foreach (var (id, state) in prior)
+            {
+                TaskResult? ended = state switch
+                {
+                    T.Completed => TaskResult.Completed,
+                    T.Failed => TaskResult.Failed,
+                    T.Blocked => TaskResult.Blocked,
+                    _ => null,
+                };
+                if (ended is { } result)
+                {
+                    outcomes[id] = new TaskOutcome(id, result, 0, "before the resume", null);
+                    if (result == TaskResult.Completed)
+                    {
+                        foreach (var dependent in dependents[id])
+                        {
+                            waiting[dependent]--;
+                        }
+                    }
+                }
+            }
+
+            foreach (var p in plan.Workstreams.OrderBy(p => p.Rank).Where(p => !outcomes.ContainsKey(p.Id) && prior.GetValueOrDefault(p.Id) == T.Ready))
+            {
+                ready.Enqueue(p.Id, p.Rank);
+            }
+
+            // A crash between a failure and the blocking of its dependents: block them now.
+            foreach (var failed in prior.Where(p => p.Value == T.Failed).Select(p => p.Key).ToList())
+            {
+                await BlockDependentsAsync(context, failed, dependents, outcomes).ConfigureAwait(false);
+            }
+
+            await MakeReady(plan.Workstreams.OrderBy(p => p.Rank)
+                .Where(p => !outcomes.ContainsKey(p.Id) && prior.GetValueOrDefault(p.Id) == T.Pending && waiting[p.Id] == 0)
+                .Select(p => p.Id).ToList()).ConfigureAwait(false);
+        }
 
         var total = workstreams.Count;
         while (true)

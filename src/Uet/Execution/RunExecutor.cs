@@ -32,31 +32,61 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         var plan = Planner.Create(workstreams, new PlanOptions(options.Workers, config.Execution.DefaultEstimate));
         var baseCommit = await GitRepository.HeadCommitAsync(repository, none).ConfigureAwait(false);
         var runId = options.RunId ?? NewRunId();
-        var started = clock.GetTimestamp();
         await RunLock.AcquireAsync(store, runId, clock, options.EffectiveLease, none).ConfigureAwait(false);
         var branch = config.Integration.Branch.Replace("{run_id}", runId, StringComparison.Ordinal);
+        return await ExecuteAsync(runId, branch, baseCommit, workstreams, plan, options, adapters, stopping, async () =>
+        {
+            await GitRepository.CreateBranchAsync(repository, branch, baseCommit, none).ConfigureAwait(false);
+            return async () => await RecordRunAsync(runId, workstreams, plan).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Everything after the run lock is held: the integration worktree, the workers, dispatch, and an orderly end
+    /// whatever happens. <paramref name="prepare"/> readies git (and returns what records the run once the worktree exists).
+    /// </summary>
+    private async Task<RunSummary> ExecuteAsync(
+        string runId,
+        string branch,
+        string baseCommit,
+        IReadOnlyList<Workstream> workstreams,
+        Plan plan,
+        RunOptions options,
+        AdapterRegistry adapters,
+        CancellationToken stopping,
+        Func<Task<Func<Task>>> prepare,
+        Func<Task<Dictionary<string, string>>>? loadPrior = null)
+    {
+        var none = CancellationToken.None;
+        var started = clock.GetTimestamp();
         var integration = Path.Combine(repository, config.Isolation.WorktreeDir, runId, "integration");
         using var heartbeats = new CancellationTokenSource();
         Task? heartbeat = null;
         try
         {
-            await GitRepository.CreateBranchAsync(repository, branch, baseCommit, none).ConfigureAwait(false);
+            var record = await prepare().ConfigureAwait(false);
             await GitRepository.AddWorktreeAsync(repository, integration, branch, detach: false, none).ConfigureAwait(false);
-            await RecordRunAsync(runId, workstreams, plan).ConfigureAwait(false);
+            await record().ConfigureAwait(false);
+            var prior = loadPrior is null ? null : await loadPrior().ConfigureAwait(false);
             var pool = new WorkerPool(store, clock, options.EffectiveLease);
             var workers = await pool.SpawnAsync(options.Workers, runId, none).ConfigureAwait(false);
             heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
 
-            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report);
-            var outcomes = await DispatchAsync(context, workstreams, plan, workers, stopping).ConfigureAwait(false);
+            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report) { Resuming = loadPrior is not null };
+            var outcomes = await DispatchAsync(context, workstreams, plan, workers, prior, stopping).ConfigureAwait(false);
 
             await pool.DrainAsync(none).ConfigureAwait(false);
+            // An interrupted run (Ctrl+C) stays 'running', its unfinished tasks ready: 'uet resume' carries on with it.
             var state = outcomes.All(o => o.Result == TaskResult.Completed) ? R.Completed
-                : stopping.IsCancellationRequested ? R.Cancelled
+                : stopping.IsCancellationRequested ? null
                 : R.Failed;
-            await ChangeAsync(EntityKind.Run, runId, state, Describe(outcomes)).ConfigureAwait(false);
+            if (state is not null)
+            {
+                await ChangeAsync(EntityKind.Run, runId, state, Describe(outcomes)).ConfigureAwait(false);
+            }
+
             var final = await GitCli.OutputAsync(integration, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
-            return new RunSummary(runId, state, branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
+            return new RunSummary(runId, state ?? "interrupted", branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -58,7 +58,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Running, $"worker {workerId}").ConfigureAwait(false);
         };
         var maxAttempts = Math.Max(1, workstream.CircuitBreaker?.MaxAttempts ?? run.Config.Execution.RetryPolicy.MaxRetries + 1);
-        for (var attempt = 1; ; attempt++)
+        // After a resume, attempts go on numbering from the last one; the interrupted attempt does not count against the task.
+        var previous = run.Resuming ? await run.Store.LastAttemptAsync(_taskId, CancellationToken.None).ConfigureAwait(false) : 0;
+        for (var attempt = previous + 1; ; attempt++)
         {
             var (outcome, error) = await AttemptAsync(attempt, abort).ConfigureAwait(false);
             if (outcome is not null)
@@ -75,7 +77,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }
 
             var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
-            if (BreakerReason(attempt, maxAttempts) is { } open)
+            if (BreakerReason(attempt - previous, maxAttempts) is { } open)
             {
                 await run.TransactAsync(async (transaction, _) =>
                 {

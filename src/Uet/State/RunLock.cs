@@ -13,7 +13,7 @@ public static class RunLock
         var now = clock.GetUtcNow();
         var current = await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false);
         // A live lease is the holder's alone, even for the same run id (two 'resume' of one run must not both go on).
-        if (current is not null && current.LeaseExpiresAt > now && !IsMine(current, runId))
+        if (current is not null && current.LeaseExpiresAt > now && !IsMine(current, runId) && !IsDeadHere(current))
         {
             throw StateException.RunAlreadyActive(current);
         }
@@ -47,6 +47,25 @@ public static class RunLock
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // A holder on this machine whose process is gone (killed, crashed) cannot renew its lease: no need to wait for it.
+    private static bool IsDeadHere(RunLockRecord current)
+    {
+        if (current.OwnerHost != Environment.MachineName || current.OwnerPid == Environment.ProcessId)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(current.OwnerPid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true; // no such process
+        }
     }
 
     private static bool IsMine(RunLockRecord current, string runId) =>

@@ -31,3 +31,9 @@ public sealed record RunLockRecord(string RunId, string OwnerHost, int OwnerPid,
 
 /// <summary>Which events to read: newest <see cref="Tail"/> of them, or all after <see cref="AfterEventId"/>.</summary>
 public sealed record EventQuery(string? RunId = null, string? EventType = null, long AfterEventId = 0, int? Tail = null, int Limit = 10_000);
+
+/// <summary>A task of a run and its state.</summary>
+public sealed record TaskRecord(string TaskId, string WorkstreamId, string State);
+
+/// <summary>A patch that had not reached a final state, with the hash that identifies its commit.</summary>
+public sealed record OpenPatch(string PatchId, string TaskId, string State, string? Sha256);

@@ -26,6 +26,18 @@ public abstract class StateStore : IAsyncDisposable
 
     public abstract Task<IReadOnlyDictionary<string, int>> CountTasksByStateAsync(string runId, CancellationToken cancellationToken);
 
+    public abstract Task<IReadOnlyList<TaskRecord>> ListTasksAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The workstream definitions (JSON) a run executes, as recorded when it started.</summary>
+    public abstract Task<IReadOnlyList<(string WorkstreamId, string Definition)>> RunWorkstreamsAsync(string runId, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<OpenPatch>> OpenPatchesAsync(string runId, CancellationToken cancellationToken);
+
+    public abstract Task<IReadOnlyList<string>> RunningStepsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The highest attempt number a task's steps have used (0 for none).</summary>
+    public abstract Task<int> LastAttemptAsync(string taskId, CancellationToken cancellationToken);
+
     public abstract Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken);
 
     public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);

@@ -219,6 +219,31 @@ public sealed class SqliteStateStore : StateStore
         return rows.ToDictionary(r => r.State, r => r.Count, StringComparer.Ordinal);
     }
 
+    public override Task<IReadOnlyList<TaskRecord>> ListTasksAsync(string runId, CancellationToken cancellationToken) =>
+        Query("SELECT task_id, workstream_id, state FROM tasks WHERE run_id = $run ORDER BY task_id",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => new TaskRecord(r.GetString(0), r.GetString(1), r.GetString(2)));
+
+    public override Task<IReadOnlyList<(string WorkstreamId, string Definition)>> RunWorkstreamsAsync(string runId, CancellationToken cancellationToken) =>
+        Query("SELECT workstream_id, definition FROM run_workstreams WHERE run_id = $run ORDER BY workstream_id",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => (r.GetString(0), r.GetString(1)));
+
+    public override Task<IReadOnlyList<OpenPatch>> OpenPatchesAsync(string runId, CancellationToken cancellationToken) =>
+        Query("SELECT patch_id, task_id, state, sha256 FROM patches WHERE run_id = $run AND state IN ('created', 'validated', 'queued', 'applied', 'verified') ORDER BY patch_id",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => new OpenPatch(r.GetString(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3)));
+
+    public override Task<IReadOnlyList<string>> RunningStepsAsync(string runId, CancellationToken cancellationToken) =>
+        Query("SELECT step_id FROM steps WHERE run_id = $run AND state = 'running' ORDER BY step_id",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => r.GetString(0));
+
+    public override async Task<int> LastAttemptAsync(string taskId, CancellationToken cancellationToken) =>
+        (await Query("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE task_id = $task",
+            c => c.Parameters.AddWithValue("$task", taskId),
+            r => r.GetInt32(0)).ConfigureAwait(false))[0];
+
     public override async Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken)
     {
         var filter = "WHERE event_id > $after"

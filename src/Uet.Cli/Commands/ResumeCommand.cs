@@ -1,0 +1,48 @@
+using System.CommandLine;
+using Uet.Cli.Rendering;
+using Uet.Execution;
+using Uet.Git;
+using Uet.State;
+using Uet.State.Sqlite;
+
+namespace Uet.Cli.Commands;
+
+/// <summary><c>uet resume [RUN]</c>: carry on with a run that did not end, after a crash, a kill or Ctrl+C.</summary>
+internal static class ResumeCommand
+{
+    public static Command Create(CliOutput output)
+    {
+        var state = new StateOptions();
+        var run = new Argument<string?>("run") { Description = "The run to resume (default: the newest unfinished one).", Arity = ArgumentArity.ZeroOrOne };
+        var workers = new Option<int?>("--workers", "-w") { Description = "Workers (default: execution.max_workers)." };
+        var command = new Command("resume", "Continue an interrupted run: reconcile its state with git, then run what is left. Nothing is applied twice.") { run, workers };
+        state.AddTo(command, json: false);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var workspace = await Workspace.FindAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
+            var config = Uet.Config.ConfigLoader.LoadFile(parse.GetValue(state.ConfigPath) ?? Path.Combine(workspace.Root, Uet.Config.ProjectInitializer.ConfigRelativePath));
+            await using var store = await SqliteStateStore.OpenCurrentAsync(state.DatabasePath(parse), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            var runs = await store.ListRunsAsync(1000, CancellationToken.None).ConfigureAwait(false);
+            var target = parse.GetValue(run) is { } id
+                ? runs.FirstOrDefault(r => r.RunId == id) ?? throw StateException.NotFound(EntityKind.Run, id)
+                : runs.FirstOrDefault(r => r.State == StateMachines.Run.Running)
+                    ?? throw UsageException.InvalidOption("resume", "there is no unfinished run to resume (uet status lists the runs)");
+            if (target.State != StateMachines.Run.Running)
+            {
+                throw UsageException.InvalidOption("resume", $"run {target.RunId} has ended ({target.State}); there is nothing to resume");
+            }
+
+            var progress = new RunProgressView(output.Out);
+            var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
+            var summary = await executor.ResumeAsync(target.RunId, new RunOptions(parse.GetValue(workers) ?? config.Execution.MaxWorkers), cancellationToken).ConfigureAwait(false);
+            progress.Summary(summary);
+            return summary.State switch
+            {
+                "completed" => UetApp.Ok,
+                "interrupted" => UetApp.Cancelled,
+                _ => UetApp.InvalidInput,
+            };
+        });
+        return command;
+    }
+}

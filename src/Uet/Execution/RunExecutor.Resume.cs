@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Uet.Execution.Adapters;
+using Uet.Git;
+using Uet.Planning;
+using Uet.State;
+using Uet.Workstreams;
+using P = Uet.State.StateMachines.Patch;
+using T = Uet.State.StateMachines.Task;
+
+namespace Uet.Execution;
+
+public sealed partial class RunExecutor
+{
+    /// <summary>
+    /// Continues a run that did not end (uet was killed, the machine went down, or Ctrl+C): takes the run lock (from a
+    /// dead holder on this machine at once), reconciles every unfinished state with git - a patch whose commit (found
+    /// by its Uet-Patch trailer) is on the integration branch is committed and its task completed; anything else that
+    /// was in flight is failed or rolled back and its task made ready again - removes the run's leftover worktrees,
+    /// and dispatches what remains with the definitions recorded when the run started. Nothing is applied twice.
+    /// </summary>
+    public async Task<RunSummary> ResumeAsync(string runId, RunOptions options, CancellationToken stopping)
+    {
+        var none = CancellationToken.None;
+        var definitions = await store.RunWorkstreamsAsync(runId, none).ConfigureAwait(false);
+        if (definitions.Count == 0)
+        {
+            throw StateException.NotFound(EntityKind.Run, runId);
+        }
+
+        var workstreams = definitions.Select(d => JsonSerializer.Deserialize<Workstream>(d.Definition)!).ToArray();
+        var adapters = new AdapterRegistry(config);
+        var plan = Planner.Create(workstreams, new PlanOptions(options.Workers, config.Execution.DefaultEstimate));
+        await RunLock.AcquireAsync(store, runId, clock, options.EffectiveLease, none).ConfigureAwait(false);
+        var branch = config.Integration.Branch.Replace("{run_id}", runId, StringComparison.Ordinal);
+        var baseCommit = await GitRepository.ResolveAsync(repository, branch, none).ConfigureAwait(false);
+        return await ExecuteAsync(
+            runId,
+            branch,
+            baseCommit,
+            workstreams,
+            plan,
+            options,
+            adapters,
+            stopping,
+            async () =>
+            {
+                await Cleaner.CleanRunAsync(repository, config.Isolation.WorktreeDir, runId, none).ConfigureAwait(false);
+                await ReconcileAsync(runId, branch).ConfigureAwait(false);
+                return () => Task.CompletedTask;
+            },
+            async () => (await store.ListTasksAsync(runId, none).ConfigureAwait(false)).ToDictionary(t => t.WorkstreamId, t => t.State, StringComparer.Ordinal)).ConfigureAwait(false);
+    }
+
+    private async Task ReconcileAsync(string runId, string branch)
+    {
+        var none = CancellationToken.None;
+        var log = await GitCli.OutputAsync(repository, ["log", branch, "--format=%(trailers:key=Uet-Patch,valueonly,separator=%x2C)"], none).ConfigureAwait(false);
+        var integrated = log.Split(['\n', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var patches = await store.OpenPatchesAsync(runId, none).ConfigureAwait(false);
+        var steps = await store.RunningStepsAsync(runId, none).ConfigureAwait(false);
+        var tasks = await store.ListTasksAsync(runId, none).ConfigureAwait(false);
+        await using var transaction = await store.BeginAsync(none).ConfigureAwait(false);
+        var completedTasks = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var patch in patches)
+        {
+            if (patch.Sha256 is { } sha && integrated.Contains(sha))
+            {
+                foreach (var to in PathFrom(patch.State, P.Committed))
+                {
+                    await StateChanger.ChangeAsync(transaction, EntityKind.Patch, patch.PatchId, to, "found on the integration branch after an interruption", none).ConfigureAwait(false);
+                }
+
+                completedTasks.Add(patch.TaskId);
+                continue;
+            }
+
+            var end = patch.State switch
+            {
+                P.Created => P.Dropped,
+                P.Validated or P.Queued => P.ApplyFailed,
+                _ => P.RolledBack,
+            };
+            foreach (var to in PathFrom(patch.State, end))
+            {
+                await StateChanger.ChangeAsync(transaction, EntityKind.Patch, patch.PatchId, to, "interrupted before it was integrated", none).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var step in steps)
+        {
+            await StateChanger.ChangeAsync(transaction, EntityKind.Step, step, StateMachines.Step.Failed, "interrupted: uet stopped during this attempt", none).ConfigureAwait(false);
+        }
+
+        foreach (var task in tasks.Where(t => t.State == T.Running))
+        {
+            var to = completedTasks.Contains(task.TaskId) ? T.Completed : T.Ready;
+            await StateChanger.ChangeAsync(transaction, EntityKind.Task, task.TaskId, to,
+                to == T.Completed ? "its patch is on the integration branch" : "interrupted: runs again", none).ConfigureAwait(false);
+        }
+
+        foreach (var worker in (await transaction.WorkersInStatesAsync([StateMachines.Worker.Spawning, StateMachines.Worker.Idle, StateMachines.Worker.Busy, StateMachines.Worker.Draining], none).ConfigureAwait(false))
+            .Where(w => w.RunId == runId))
+        {
+            foreach (var to in worker.State switch
+            {
+                StateMachines.Worker.Spawning => new[] { StateMachines.Worker.Idle, StateMachines.Worker.Draining, StateMachines.Worker.Terminated },
+                StateMachines.Worker.Draining => [StateMachines.Worker.Terminated],
+                _ => [StateMachines.Worker.Draining, StateMachines.Worker.Terminated],
+            })
+            {
+                await StateChanger.ChangeAsync(transaction, EntityKind.Worker, worker.WorkerId, to, "its run was interrupted", none).ConfigureAwait(false);
+            }
+        }
+
+        await transaction.CommitAsync(none).ConfigureAwait(false);
+    }
+
+    /// <summary>The legal states from <paramref name="from"/> to <paramref name="to"/> (shortest), excluding <paramref name="from"/>.</summary>
+    private static List<string> PathFrom(string from, string to)
+    {
+        var previous = new Dictionary<string, string> { [from] = from };
+        var queue = new Queue<string>([from]);
+        while (queue.Count > 0 && !previous.ContainsKey(to))
+        {
+            var state = queue.Dequeue();
+            foreach (var (_, next) in StateMachines.LegalTransitions(EntityKind.Patch).Where(t => t.From == state))
+            {
+                if (previous.TryAdd(next, state))
+                {
+                    queue.Enqueue(next);
+                }
+            }
+        }
+
+        var path = new List<string>();
+        for (var s = to; previous.ContainsKey(to) && s != from; s = previous[s])
+        {
+            path.Add(s);
+        }
+
+        path.Reverse();
+        return path;
+    }
+}

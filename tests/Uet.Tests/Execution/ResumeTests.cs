@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Uet.Tests.Support;
+using Xunit;
+
+namespace Uet.Tests.Execution;
+
+/// <summary>uet killed with SIGKILL in the middle of a run, then <c>uet resume</c>: nothing lost, nothing applied twice.</summary>
+public sealed class ResumeTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public ResumeTests() => TestRepository.Create(_dir.Path, init: true);
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private string Scalar(string sql) => TestRepository.Scalar(_dir.Path, sql);
+
+    [Fact]
+    public async Task Resume_AfterKill9_FinishesWithEachPatchCommittedOnce()
+    {
+        var started = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".b-started");
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
+        _dir.Write("workstreams/ws-b.json", $$"""{ "id": "ws-b", "files_scope": ["b.txt"], "command": ["sh", "-c", "touch {{started}}; sleep 2; echo b > b.txt"] }""");
+        _dir.Write("workstreams/ws-c.json", """{ "id": "ws-c", "depends_on": ["ws-a", "ws-b"], "files_scope": ["c.txt"], "command": ["sh", "-c", "cat a.txt b.txt > c.txt"] }""");
+        _dir.Write("workstreams/ws-d.json", """{ "id": "ws-d", "depends_on": ["ws-a"], "files_scope": ["d.txt"], "command": ["sh", "-c", "echo d > d.txt"] }""");
+
+        using (var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--run-id", "r-k", "--workers", "2"))
+        {
+            var waited = Stopwatch.StartNew();
+            while ((!File.Exists(started) || Scalar("SELECT COUNT(*) FROM patches WHERE state = 'committed'") == "0") && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.True(File.Exists(started), "ws-b never started");
+            run.Kill(); // SIGKILL: no drain, no cleanup, the lock and the states left as they were
+            run.WaitForExit();
+        }
+
+        File.Delete(started);
+        Assert.Equal("running", Scalar("SELECT state FROM runs"));
+
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("completed", Scalar("SELECT state FROM runs"));
+        var files = CliRunner.Run(_dir.Path, "git", ["ls-tree", "-r", "--name-only", "uet/r-k"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["README.md", "a.txt", "b.txt", "c.txt", "d.txt"], files.Order(StringComparer.Ordinal));
+        Assert.Equal("a\nb\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-k:c.txt"]).Stdout);
+        var trailers = CliRunner.Run(_dir.Path, "git", ["log", "uet/r-k", "--format=%(trailers:key=Uet-Workstream,valueonly)"]).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal);
+        Assert.Equal(["ws-a", "ws-b", "ws-c", "ws-d"], trailers); // each patch committed exactly once
+        Assert.Equal("4", Scalar("SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM steps WHERE state = 'running'"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM workers WHERE state <> 'TERMINATED'"));
+        foreach (var (table, key, entity) in new[] { ("runs", "run_id", "run"), ("tasks", "task_id", "task"), ("steps", "step_id", "step"), ("workers", "worker_id", "worker"), ("patches", "patch_id", "patch") })
+        {
+            Assert.Equal("0", Scalar($"SELECT COUNT(*) FROM {table} t WHERE t.state <> (SELECT to_state FROM events e WHERE e.entity = '{entity}' AND e.entity_id = t.{key} ORDER BY event_id DESC LIMIT 1)"));
+        }
+
+        Assert.Single(CliRunner.Run(_dir.Path, "git", ["worktree", "list"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Resume_NothingToResume_ClearMessage()
+    {
+        var result = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("no unfinished run", result.Stderr, StringComparison.Ordinal);
+    }
+}
