@@ -75,3 +75,83 @@ public sealed class ResumeTests : IDisposable
         Assert.Contains("no unfinished run", result.Stderr, StringComparison.Ordinal);
     }
 }
+
+/// <summary>Killed again and again at seeded random moments, resumed each time: the same result as a run left alone.</summary>
+public sealed class RepeatedKillTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        _dir.Dispose();
+    }
+
+    private static void WritePlan(string repo)
+    {
+        // 16 workstreams: a chain, a diamond, independent ones; each writes its own file, so the result is deterministic.
+        var deps = new Dictionary<int, int[]>
+        {
+            [2] = [1], [3] = [2], [4] = [3], [6] = [5], [7] = [5], [8] = [6, 7], [10] = [9], [12] = [4, 8], [13] = [12], [16] = [13, 10],
+        };
+        for (var i = 1; i <= 16; i++)
+        {
+            var dependsOn = deps.TryGetValue(i, out var d) ? string.Join(", ", d.Select(x => $"\"ws-{x:D2}\"")) : string.Empty;
+            File.WriteAllText(Path.Combine(repo, "workstreams", $"ws-{i:D2}.json"),
+                $$"""{ "id": "ws-{{i:D2}}", "depends_on": [{{dependsOn}}], "files_scope": ["f{{i:D2}}.txt"], "command": ["sh", "-c", "sleep 0.15; echo {{i}} > f{{i:D2}}.txt"] }""");
+        }
+    }
+
+    private static (string Tree, string[] Committed) Result(string repo)
+    {
+        var tree = CliRunner.Run(repo, "git", ["rev-parse", "uet/r-kk^{tree}"]).Stdout.Trim();
+        var committed = CliRunner.Run(repo, "git", ["log", "uet/r-kk", "--format=%(trailers:key=Uet-Workstream,valueonly)"]).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
+        return (tree, committed);
+    }
+
+    [Fact]
+    public async Task KilledAtRandomMomentsAndResumed_SameResultAsAnUninterruptedRun()
+    {
+        var calm = Path.Combine(_dir.Path, "calm");
+        var killed = Path.Combine(_dir.Path, "killed");
+        foreach (var repo in new[] { calm, killed })
+        {
+            TestRepository.Create(repo, init: true);
+            WritePlan(repo);
+        }
+
+        Assert.Equal(0, CliRunner.Uet(calm, "run", "--run-id", "r-kk", "--workers", "3").ExitCode);
+        var expected = Result(calm);
+
+        var random = new Random(20261129);
+        var kills = 0;
+        string[] args = ["run", "--run-id", "r-kk", "--workers", "3"];
+        for (var round = 0; round < 6; round++)
+        {
+            using var process = CliRunner.StartUetInNewGroup(killed, args);
+            var delay = TimeSpan.FromMilliseconds(random.Next(300, 1500));
+            if (round < 5 && !process.WaitForExit(delay))
+            {
+                process.Kill();
+                kills++;
+            }
+
+            await process.WaitForExitAsync();
+            if (TestRepository.Scalar(killed, "SELECT state FROM runs") != "running")
+            {
+                break;
+            }
+
+            args = ["resume", "r-kk", "--workers", "3"];
+        }
+
+        Assert.True(kills >= 2, $"only {kills} kills landed");
+        Assert.Equal("completed", TestRepository.Scalar(killed, "SELECT state FROM runs"));
+        var actual = Result(killed);
+        Assert.Equal(expected.Tree, actual.Tree);
+        Assert.Equal(expected.Committed, actual.Committed); // every workstream committed, and exactly once
+        Assert.Equal("16", TestRepository.Scalar(killed, "SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
+        Assert.Equal("0", TestRepository.Scalar(killed, "SELECT COUNT(*) FROM steps WHERE state = 'running'"));
+    }
+}
