@@ -43,6 +43,12 @@ internal static class StatusCommand
                     ? $"[green]Live run[/] {Markup.Escape(live.RunId)}: pid {live.OwnerPid} on {Markup.Escape(live.OwnerHost)}, last heartbeat {TimeText.Ago(now - live.HeartbeatAt)} ago"
                     : $"[yellow]Stale run lock[/] {Markup.Escape(live.RunId)}: its lease expired {TimeText.Ago(now - live.LeaseExpiresAt)} ago (the process is gone; the next run takes over)");
 
+            var liveId = live is not null && live.LeaseExpiresAt > now ? live.RunId : null;
+            foreach (var interrupted in runs.Where(r => r.State == StateMachines.Run.Running && r.RunId != liveId))
+            {
+                console.MarkupLine($"[yellow]Interrupted run[/] {Markup.Escape(interrupted.RunId)}: not live; continue it with [bold]uet resume {Markup.Escape(interrupted.RunId)}[/]");
+            }
+
             if (runs.Count == 0)
             {
                 console.MarkupLine("No runs yet.");

@@ -49,6 +49,7 @@ public sealed class RunDrainTests : IDisposable
         // Interrupted, not ended: the run stays 'running' for 'uet resume'.
         Assert.Equal("running", Scalar("SELECT state FROM runs WHERE run_id = 'r-int'"));
         Assert.Contains("uet resume r-int", await stdout, StringComparison.Ordinal);
+        Assert.Contains("Interrupted run r-int", CliRunner.Uet(_dir.Path, "status").Stdout, StringComparison.Ordinal);
         // The tools did not get the terminal's SIGINT: ws-a finished within the grace and completed (and its dependent
         // was not started: no new work while draining); ws-b was killed after the grace and went back to ready.
         Assert.Equal("completed", Scalar("SELECT state FROM tasks WHERE task_id = 'r-int:ws-a'"));
