@@ -98,7 +98,7 @@ public sealed partial class RunExecutor
             // A crash between a failure and the blocking of its dependents: block them now.
             foreach (var failed in prior.Where(p => p.Value == T.Failed).Select(p => p.Key).ToList())
             {
-                await BlockDependentsAsync(context, failed, dependents, outcomes).ConfigureAwait(false);
+                await BlockDependentsAsync(context, failed, dependents, outcomes, prior).ConfigureAwait(false);
             }
 
             await MakeReady(plan.Workstreams.OrderBy(p => p.Rank)
@@ -214,7 +214,7 @@ public sealed partial class RunExecutor
         return workstreams.Select(w => outcomes[w.Id]).ToArray();
     }
 
-    private async Task BlockDependentsAsync(RunContext context, string failed, ILookup<string, string> dependents, Dictionary<string, TaskOutcome> outcomes)
+    private async Task BlockDependentsAsync(RunContext context, string failed, ILookup<string, string> dependents, Dictionary<string, TaskOutcome> outcomes, IReadOnlyDictionary<string, string>? prior = null)
     {
         var queue = new Queue<(string Id, string Cause)>(dependents[failed].Select(d => (d, failed)));
         while (queue.Count > 0)
@@ -226,6 +226,11 @@ public sealed partial class RunExecutor
             }
 
             var reason = cause == failed ? $"dependency {failed} failed" : $"dependency {cause} is blocked (because {failed} failed)";
+            if (prior is not null && prior.GetValueOrDefault(id) is { } was && was != T.Pending)
+            {
+                continue; // resuming: only a task still pending can be blocked; anything else has its own state already
+            }
+
             await context.ChangeAsync(EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Blocked, reason, CancellationToken.None).ConfigureAwait(false);
             outcomes[id] = new TaskOutcome(id, TaskResult.Blocked, 0, reason, null);
             report(new RunProgress("blocked", id, reason, 0, 0));

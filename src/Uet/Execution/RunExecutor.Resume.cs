@@ -30,9 +30,16 @@ public sealed partial class RunExecutor
         var workstreams = definitions.Select(d => JsonSerializer.Deserialize<Workstream>(d.Definition)!).ToArray();
         var adapters = new AdapterRegistry(config);
         var plan = Planner.Create(workstreams, new PlanOptions(options.Workers, config.Execution.DefaultEstimate));
-        await RunLock.AcquireAsync(store, runId, clock, options.EffectiveLease, none).ConfigureAwait(false);
         var branch = config.Integration.Branch.Replace("{run_id}", runId, StringComparison.Ordinal);
         var baseCommit = await GitRepository.ResolveAsync(repository, branch, none).ConfigureAwait(false);
+        await RunLock.AcquireAsync(store, runId, clock, options.EffectiveLease, none).ConfigureAwait(false);
+        var current = await store.ListRunsAsync(int.MaxValue, none).ConfigureAwait(false);
+        if (current.FirstOrDefault(r => r.RunId == runId)?.State != StateMachines.Run.Running)
+        {
+            // Another process finished it between our look and the lock.
+            await RunLock.ReleaseAsync(store, runId, none).ConfigureAwait(false);
+            throw StateException.NotFound(EntityKind.Run, runId + " (as an unfinished run)");
+        }
         return await ExecuteAsync(
             runId,
             branch,
@@ -54,8 +61,11 @@ public sealed partial class RunExecutor
     private async Task ReconcileAsync(string runId, string branch)
     {
         var none = CancellationToken.None;
-        var log = await GitCli.OutputAsync(repository, ["log", branch, "--format=%(trailers:key=Uet-Patch,valueonly,separator=%x2C)"], none).ConfigureAwait(false);
+        // Each integration commit names the exact patch (attempt) it carries: a patch id, unlike a diff hash, cannot match
+        // another workstream's identical change, or an earlier run's.
+        var log = await GitCli.OutputAsync(repository, ["log", branch, "--format=%(trailers:key=Uet-Attempt,valueonly,separator=%x2C)"], none).ConfigureAwait(false);
         var integrated = log.Split(['\n', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+        var committedTasks = (await store.CommittedTasksAsync(runId, none).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
         var patches = await store.OpenPatchesAsync(runId, none).ConfigureAwait(false);
         var steps = await store.RunningStepsAsync(runId, none).ConfigureAwait(false);
         var tasks = await store.ListTasksAsync(runId, none).ConfigureAwait(false);
@@ -63,7 +73,7 @@ public sealed partial class RunExecutor
         var completedTasks = new HashSet<string>(StringComparer.Ordinal);
         foreach (var patch in patches)
         {
-            if (patch.Sha256 is { } sha && integrated.Contains(sha))
+            if (integrated.Contains(patch.PatchId))
             {
                 foreach (var to in PathFrom(patch.State, P.Committed))
                 {
@@ -86,9 +96,15 @@ public sealed partial class RunExecutor
             }
         }
 
+        completedTasks.UnionWith(committedTasks);
         foreach (var step in steps)
         {
-            await StateChanger.ChangeAsync(transaction, EntityKind.Step, step, StateMachines.Step.Failed, "interrupted: uet stopped during this attempt", none).ConfigureAwait(false);
+            // The step whose patch made it onto the branch completed; any other was cut short.
+            var taskId = step[..step.LastIndexOf(':')];
+            var integratedStep = integrated.Contains(step) || completedTasks.Contains(taskId) && (committedTasks.Contains(taskId) || integrated.Contains(step));
+            await StateChanger.ChangeAsync(transaction, EntityKind.Step, step,
+                integratedStep ? StateMachines.Step.Completed : StateMachines.Step.Failed,
+                integratedStep ? "its patch is on the integration branch" : "interrupted: uet stopped during this attempt", none).ConfigureAwait(false);
         }
 
         foreach (var task in tasks.Where(t => t.State == T.Running))

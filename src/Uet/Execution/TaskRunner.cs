@@ -471,7 +471,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             if (rejected is null)
             {
                 var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
-                    + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\n";
+                    + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\nUet-Attempt: {patchId}\n";
                 (commit, var commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
                 rejected = commit is null ? "the integration commit failed: " + commitMessage : null;
             }
@@ -490,6 +490,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Verified, Validators().Count == 0 ? "no validators configured" : "validators passed").ConfigureAwait(false);
                 await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Committed, $"commit {commit}").ConfigureAwait(false);
             }).ConfigureAwait(false);
+            FaultInjection.Hit(FaultInjection.AfterPatchCommitted);
             await GitRepository.ResetAsync(run.IntegrationWorktree, none).ConfigureAwait(false);
             return new Integration(commit, null, false);
         }

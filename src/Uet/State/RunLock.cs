@@ -13,7 +13,12 @@ public static class RunLock
         var now = clock.GetUtcNow();
         var current = await transaction.GetRunLockAsync(cancellationToken).ConfigureAwait(false);
         // A live lease is the holder's alone, even for the same run id (two 'resume' of one run must not both go on).
-        if (current is not null && current.LeaseExpiresAt > now && !IsMine(current, runId) && !IsDeadHere(current))
+        // Another holder keeps the lock while its lease runs - and, on this machine, for as long as its process lives,
+        // lease or not (a stopped process resumed later would otherwise find its run taken over under it).
+        if (current is not null && !IsMine(current, runId)
+            && (current.OwnerHost == Environment.MachineName && current.OwnerPid != Environment.ProcessId
+                ? !IsDeadHere(current)
+                : current.LeaseExpiresAt > now))
         {
             throw StateException.RunAlreadyActive(current);
         }

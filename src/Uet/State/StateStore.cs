@@ -35,6 +35,9 @@ public abstract class StateStore : IAsyncDisposable
 
     public abstract Task<IReadOnlyList<string>> RunningStepsAsync(string runId, CancellationToken cancellationToken);
 
+    /// <summary>The tasks of a run that have a committed patch.</summary>
+    public abstract Task<IReadOnlyList<string>> CommittedTasksAsync(string runId, CancellationToken cancellationToken);
+
     /// <summary>The highest attempt number a task's steps have used (0 for none).</summary>
     public abstract Task<int> LastAttemptAsync(string taskId, CancellationToken cancellationToken);
 

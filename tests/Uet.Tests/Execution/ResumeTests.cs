@@ -67,6 +67,31 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void Resume_KilledRightAfterAPatchWasCommitted_TaskNotRunAgain()
+    {
+        // Appending tools: running one twice would show in the file.
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a >> a.txt"] }""");
+        _dir.Write("workstreams/ws-b.json", """{ "id": "ws-b", "depends_on": ["ws-a"], "files_scope": ["b.txt"], "command": ["sh", "-c", "echo b >> b.txt"] }""");
+
+        var crashed = CliRunner.UetWithEnvironment(_dir.Path, new Dictionary<string, string> { ["UET_FAULT"] = "after-patch-committed" }, "run", "--run-id", "r-f");
+        Assert.Contains("UET_FAULT: crashing at after-patch-committed", crashed.Stderr, StringComparison.Ordinal);
+        Assert.Equal("running", Scalar("SELECT state FROM tasks WHERE task_id = 'r-f:ws-a'"));
+        Assert.Equal("committed", Scalar("SELECT state FROM patches WHERE task_id = 'r-f:ws-a'"));
+
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-f:a.txt"]).Stdout);
+        Assert.Equal("b\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-f:b.txt"]).Stdout);
+        Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-f:ws-a'"));
+        Assert.Equal("completed", Scalar("SELECT state FROM steps WHERE task_id = 'r-f:ws-a'"));
+        Assert.Equal("completed", Scalar("SELECT state FROM tasks WHERE task_id = 'r-f:ws-a'"));
+        var commits = CliRunner.Run(_dir.Path, "git", ["log", "uet/r-f", "--format=%(trailers:key=Uet-Workstream,valueonly)"]).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(commits, c => c == "ws-a");
+    }
+
+    [Fact]
     public void Resume_NothingToResume_ClearMessage()
     {
         var result = CliRunner.Uet(_dir.Path, "resume");
@@ -89,7 +114,8 @@ public sealed class RepeatedKillTests : IDisposable
 
     private static void WritePlan(string repo)
     {
-        // 16 workstreams: a chain, a diamond, independent ones; each writes its own file, so the result is deterministic.
+        // 16 workstreams: a chain, a diamond, independent ones; each appends to its own file, so the result is
+        // deterministic and a workstream integrated twice would show.
         var deps = new Dictionary<int, int[]>
         {
             [2] = [1], [3] = [2], [4] = [3], [6] = [5], [7] = [5], [8] = [6, 7], [10] = [9], [12] = [4, 8], [13] = [12], [16] = [13, 10],
@@ -98,7 +124,7 @@ public sealed class RepeatedKillTests : IDisposable
         {
             var dependsOn = deps.TryGetValue(i, out var d) ? string.Join(", ", d.Select(x => $"\"ws-{x:D2}\"")) : string.Empty;
             File.WriteAllText(Path.Combine(repo, "workstreams", $"ws-{i:D2}.json"),
-                $$"""{ "id": "ws-{{i:D2}}", "depends_on": [{{dependsOn}}], "files_scope": ["f{{i:D2}}.txt"], "command": ["sh", "-c", "sleep 0.15; echo {{i}} > f{{i:D2}}.txt"] }""");
+                $$"""{ "id": "ws-{{i:D2}}", "depends_on": [{{dependsOn}}], "files_scope": ["f{{i:D2}}.txt"], "command": ["sh", "-c", "sleep 0.15; echo {{i}} >> f{{i:D2}}.txt"] }""");
         }
     }
 

@@ -113,7 +113,7 @@ public sealed class SqliteStoreTests
         await using var f = await StoreFixture.MigratedAsync();
         var now = f.Clock.GetUtcNow();
         await f.InTransactionAsync(t => t.WriteRunLockAsync(
-            new RunLockRecord("run-a", Environment.MachineName, Environment.ProcessId + 1, now, now, now.AddMinutes(1)), CancellationToken.None));
+            new RunLockRecord("run-a", Environment.MachineName, 1, now, now, now.AddMinutes(1)), CancellationToken.None)); // pid 1: alive, not us
 
         await Assert.ThrowsAsync<StateException>(() => RunLock.AcquireAsync(f.Store, "run-a", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None));
         await Assert.ThrowsAsync<StateException>(() => RunLock.HeartbeatAsync(f.Store, "run-a", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None));
@@ -178,6 +178,22 @@ public sealed class SqliteStoreTests
 
         Assert.Contains("run run-a is live", ex.Message, StringComparison.Ordinal);
         Assert.Equal("run-a", (await other.GetRunLockAsync(CancellationToken.None))!.RunId);
+    }
+
+    [Fact]
+    public async Task RunLock_HolderOnThisMachineIsDead_TakenOverAtOnce_AliveEvenPastItsLease_Refused()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var now = f.Clock.GetUtcNow();
+        using var gone = System.Diagnostics.Process.Start("true")!;
+        gone.WaitForExit();
+        await f.InTransactionAsync(t => t.WriteRunLockAsync(new RunLockRecord("run-a", Environment.MachineName, gone.Id, now, now, now.AddMinutes(10)), CancellationToken.None));
+
+        var taken = await RunLock.AcquireAsync(f.Store, "run-b", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.Equal("run-b", taken.RunId);
+
+        await f.InTransactionAsync(t => t.WriteRunLockAsync(new RunLockRecord("run-c", Environment.MachineName, 1, now, now, now.AddMinutes(-5)), CancellationToken.None));
+        await Assert.ThrowsAsync<StateException>(() => RunLock.AcquireAsync(f.Store, "run-d", f.Clock, TimeSpan.FromMinutes(1), CancellationToken.None));
     }
 
     [Fact]

@@ -239,6 +239,11 @@ public sealed class SqliteStateStore : StateStore
             c => c.Parameters.AddWithValue("$run", runId),
             r => r.GetString(0));
 
+    public override Task<IReadOnlyList<string>> CommittedTasksAsync(string runId, CancellationToken cancellationToken) =>
+        Query("SELECT DISTINCT task_id FROM patches WHERE run_id = $run AND state = 'committed'",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => r.GetString(0));
+
     public override async Task<int> LastAttemptAsync(string taskId, CancellationToken cancellationToken) =>
         (await Query("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE task_id = $task",
             c => c.Parameters.AddWithValue("$task", taskId),
