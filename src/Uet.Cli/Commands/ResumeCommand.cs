@@ -15,7 +15,8 @@ internal static class ResumeCommand
         var state = new StateOptions();
         var run = new Argument<string?>("run") { Description = "The run to resume (default: the newest unfinished one).", Arity = ArgumentArity.ZeroOrOne };
         var workers = new Option<int?>("--workers", "-w") { Description = "Workers (default: execution.max_workers)." };
-        var command = new Command("resume", "Continue an interrupted run: reconcile its state with git, then run what is left. Nothing is applied twice.") { run, workers };
+        var mergeInto = new Option<string?>("--merge-into") { Description = "When the run completes, fast-forward this branch to the results (default: integration.merge_into)." };
+        var command = new Command("resume", "Continue an interrupted run: reconcile its state with git, then run what is left. Nothing is applied twice.") { run, workers, mergeInto };
         state.AddTo(command, json: false);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -36,12 +37,7 @@ internal static class ResumeCommand
             var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var summary = await executor.ResumeAsync(target.RunId, new RunOptions(parse.GetValue(workers) ?? config.Execution.MaxWorkers), cancellationToken).ConfigureAwait(false);
             progress.Summary(summary);
-            return summary.State switch
-            {
-                "completed" => UetApp.Ok,
-                "interrupted" => UetApp.Cancelled,
-                _ => UetApp.InvalidInput,
-            };
+            return await RunCommand.FinishAsync(output, workspace.Root, parse.GetValue(mergeInto) ?? config.Integration.MergeInto, summary, output.Out).ConfigureAwait(false);
         });
         return command;
     }

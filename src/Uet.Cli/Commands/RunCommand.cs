@@ -13,6 +13,36 @@ namespace Uet.Cli.Commands;
 /// <summary><c>uet run</c>: execute the workstreams on N workers, each in its own worktree; results on <c>uet/&lt;run&gt;</c>.</summary>
 internal static class RunCommand
 {
+    /// <summary>
+    /// The end of a run or a resume: fast-forward the target branch when asked and the run completed, and the exit
+    /// code (0 completed, 1 failed or not merged, 130 interrupted).
+    /// </summary>
+    internal static async Task<int> FinishAsync(CliOutput output, string repository, string? target, RunSummary summary, TextWriter info)
+    {
+        if (target is not null)
+        {
+            if (summary.State != "completed")
+            {
+                await output.Error.WriteLineAsync($"uet: {target} was not moved: the run {summary.State}; the results so far are on {summary.IntegrationBranch}.").ConfigureAwait(false);
+                return summary.State == "interrupted" ? UetApp.Cancelled : UetApp.InvalidInput;
+            }
+
+            var merged = await FastForward.IntoAsync(repository, target, summary.FinalCommit, CancellationToken.None).ConfigureAwait(false);
+            (merged.Moved ? info : output.Error).WriteLine((merged.Moved ? "merged: " : "uet: not merged: ") + merged.Message);
+            if (!merged.Moved)
+            {
+                return UetApp.InvalidInput;
+            }
+        }
+
+        return summary.State switch
+        {
+            "completed" => UetApp.Ok,
+            "interrupted" => UetApp.Cancelled,
+            _ => UetApp.InvalidInput,
+        };
+    }
+
     public static Command Create(CliOutput output)
     {
         var common = new CommonOptions();
@@ -123,28 +153,7 @@ internal static class RunCommand
                 progress.Summary(summary);
             }
 
-            if (target is not null)
-            {
-                if (summary.State != "completed")
-                {
-                    await output.Error.WriteLineAsync($"uet: {target} was not moved: the run {summary.State}; the results so far are on {summary.IntegrationBranch}.").ConfigureAwait(false);
-                    return summary.State == "interrupted" ? UetApp.Cancelled : UetApp.InvalidInput;
-                }
-
-                var merged = await FastForward.IntoAsync(workspace.Root, target, summary.FinalCommit, CancellationToken.None).ConfigureAwait(false);
-                (merged.Moved ? (json ? output.Error : output.Out) : output.Error).WriteLine((merged.Moved ? "merged: " : "uet: not merged: ") + merged.Message);
-                if (!merged.Moved)
-                {
-                    return UetApp.InvalidInput;
-                }
-            }
-
-            return summary.State switch
-            {
-                "completed" => UetApp.Ok,
-                "interrupted" => UetApp.Cancelled,
-                _ => UetApp.InvalidInput,
-            };
+            return await FinishAsync(output, workspace.Root, target, summary, json ? output.Error : output.Out).ConfigureAwait(false);
         });
         return command;
     }

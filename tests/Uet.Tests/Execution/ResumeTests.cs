@@ -78,9 +78,11 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal("running", Scalar("SELECT state FROM tasks WHERE task_id = 'r-f:ws-a'"));
         Assert.Equal("committed", Scalar("SELECT state FROM patches WHERE task_id = 'r-f:ws-a'"));
 
-        var resumed = CliRunner.Uet(_dir.Path, "resume");
+        var resumed = CliRunner.Uet(_dir.Path, "resume", "--merge-into", "main");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("merged: main fast-forwarded", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Equal(CliRunner.Run(_dir.Path, "git", ["rev-parse", "uet/r-f"]).Stdout, CliRunner.Run(_dir.Path, "git", ["rev-parse", "main"]).Stdout);
         Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-f:a.txt"]).Stdout);
         Assert.Equal("b\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-f:b.txt"]).Stdout);
         Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-f:ws-a'"));
