@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
-using Uet.Config;
 using Uet.Execution;
 using Uet.Git;
 using Uet.State.Sqlite;
@@ -20,8 +19,7 @@ internal static class CleanCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var workspace = await Workspace.FindAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
-            var configPath = parse.GetValue(state.ConfigPath) ?? Path.Combine(workspace.Root, ProjectInitializer.ConfigRelativePath);
-            var config = ConfigLoader.LoadFile(configPath);
+            var config = state.LoadConfig(parse);
             var dbPath = state.DatabasePath(parse);
             await using var store = File.Exists(dbPath) ? await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, cancellationToken).ConfigureAwait(false) : null;
             var report = await Cleaner.CleanAsync(workspace.Root, config.Isolation.WorktreeDir, store, TimeProvider.System, parse.GetValue(dryRun), cancellationToken).ConfigureAwait(false);

@@ -21,7 +21,7 @@ internal static class ResumeCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var workspace = await Workspace.FindAsync(Directory.GetCurrentDirectory(), cancellationToken).ConfigureAwait(false);
-            var config = Uet.Config.ConfigLoader.LoadFile(parse.GetValue(state.ConfigPath) ?? Path.Combine(workspace.Root, Uet.Config.ProjectInitializer.ConfigRelativePath));
+            var config = state.LoadConfig(parse);
             await using var store = await SqliteStateStore.OpenCurrentAsync(state.DatabasePath(parse), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             var runs = await store.ListRunsAsync(1000, CancellationToken.None).ConfigureAwait(false);
             var target = parse.GetValue(run) is { } id

@@ -40,15 +40,21 @@ internal sealed class StateOptions
             return explicitPath;
         }
 
-        var root = Workspace.FindRoot(Directory.GetCurrentDirectory()) ?? Directory.GetCurrentDirectory();
-        var configPath = parse.GetValue(ConfigPath) ?? Path.Combine(root, ProjectInitializer.ConfigRelativePath);
+        return Path.Combine(Root(), LoadConfig(parse).Execution.StateDb);
+    }
+
+    /// <summary>The config: <c>--config</c> (which must exist), else <c>.uet/config.yaml</c> at the repository root.</summary>
+    public UetConfig LoadConfig(ParseResult parse)
+    {
         if (parse.GetValue(ConfigPath) is { } given && !File.Exists(given))
         {
             throw UsageException.PathNotFound(given);
         }
 
-        return Path.Combine(root, ConfigLoader.LoadFile(configPath).Execution.StateDb);
+        return ConfigLoader.LoadFile(parse.GetValue(ConfigPath) ?? Path.Combine(Root(), ProjectInitializer.ConfigRelativePath));
     }
+
+    private static string Root() => Workspace.FindRoot(Directory.GetCurrentDirectory()) ?? Directory.GetCurrentDirectory();
 
     /// <summary>Opens the database at this build's schema; a missing or older one says to run <c>uet init</c>.</summary>
     public Task<SqliteStateStore> OpenAsync(ParseResult parse, CancellationToken cancellationToken) =>

@@ -62,7 +62,7 @@ public sealed class RunDrainTests : IDisposable
         foreach (var pidFile in Directory.GetFiles(pidDir))
         {
             var pid = File.ReadAllText(pidFile).Trim();
-            Assert.False(Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal), $"tool process {pid} survived");
+            Assert.True(ProcessProbe.IsGone(pid), $"tool process {pid} survived");
         }
 
         Assert.Single(CliRunner.Run(_dir.Path, "git", ["worktree", "list"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));

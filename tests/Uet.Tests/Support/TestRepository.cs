@@ -34,4 +34,14 @@ internal static class TestRepository
         command.CommandText = sql;
         return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty;
     }
+
+    /// <summary>
+    /// How many runs, tasks, steps, workers and patches have a state other than the to_state of their own last event:
+    /// 0 when state and events never disagree.
+    /// </summary>
+    public static int StatesDisagreeingWithEvents(string folder) =>
+        new[] { ("runs", "run_id", "run"), ("tasks", "task_id", "task"), ("steps", "step_id", "step"), ("workers", "worker_id", "worker"), ("patches", "patch_id", "patch") }
+            .Sum(t => int.Parse(Scalar(folder,
+                $"SELECT COUNT(*) FROM {t.Item1} x WHERE x.state <> (SELECT to_state FROM events e WHERE e.entity = '{t.Item3}' AND e.entity_id = x.{t.Item2} ORDER BY event_id DESC LIMIT 1)"),
+                System.Globalization.CultureInfo.InvariantCulture));
 }
