@@ -62,12 +62,8 @@ internal sealed class RunContext(
     public void Report(RunProgress progress) => report(progress);
 
     /// <summary>One state change in its own transaction.</summary>
-    public async Task ChangeAsync(EntityKind kind, string id, string to, string? reason, CancellationToken cancellationToken)
-    {
-        await using var transaction = await Store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await StateChanger.ChangeAsync(transaction, kind, id, to, reason is null ? null : Redactor.Clean(reason), cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    public Task ChangeAsync(EntityKind kind, string id, string to, string? reason) =>
+        TransactAsync((transaction, _) => ChangeInAsync(transaction, kind, id, to, reason));
 
     /// <summary>
     /// Several changes that belong together (a task's start, its end) in one transaction: one commit (one fsync) for
@@ -83,11 +79,4 @@ internal sealed class RunContext(
 
     public Task ChangeInAsync(StoreTransaction transaction, EntityKind kind, string id, string to, string? reason) =>
         StateChanger.ChangeAsync(transaction, kind, id, to, reason is null ? null : Redactor.Clean(reason), CancellationToken.None);
-
-    public async Task CreateAsync(NewEntity entity, CancellationToken cancellationToken)
-    {
-        await using var transaction = await Store.BeginAsync(cancellationToken).ConfigureAwait(false);
-        await StateChanger.CreateAsync(transaction, entity, cancellationToken).ConfigureAwait(false);
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
 }

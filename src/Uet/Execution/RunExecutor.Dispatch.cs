@@ -231,7 +231,7 @@ public sealed partial class RunExecutor
                 continue; // resuming: only a task still pending can be blocked; anything else has its own state already
             }
 
-            await context.ChangeAsync(EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Blocked, reason, CancellationToken.None).ConfigureAwait(false);
+            await context.ChangeAsync(EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Blocked, reason).ConfigureAwait(false);
             outcomes[id] = new TaskOutcome(id, TaskResult.Blocked, 0, reason, null);
             report(new RunProgress("blocked", id, reason, 0, 0));
             foreach (var next in dependents[id])

@@ -451,7 +451,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             var bytes = await File.ReadAllBytesAsync(patch.File, none).ConfigureAwait(false);
             if (!string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), patch.Sha256, StringComparison.Ordinal))
             {
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, "the patch file changed after it was checked", none).ConfigureAwait(false);
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, "the patch file changed after it was checked").ConfigureAwait(false);
                 return new Integration(null, "the patch file in the ledger changed after it was checked; refusing to apply it", false);
             }
 
@@ -459,11 +459,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             var (applied, applyMessage) = await GitRepository.ApplyAsync(run.IntegrationWorktree, bytes, none).ConfigureAwait(false);
             if (!applied)
             {
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, applyMessage, none).ConfigureAwait(false);
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, applyMessage).ConfigureAwait(false);
                 return new Integration(null, "the patch does not apply to the integration branch: " + applyMessage, false);
             }
 
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, "applied to the integration worktree", none).ConfigureAwait(false);
+            await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, "applied to the integration worktree").ConfigureAwait(false);
             var rejected = await ValidateAsync(attempt).ConfigureAwait(false);
             var moved = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
             rejected ??= moved == before ? null : "a validator moved the integration branch (it must not commit or check out)";
@@ -480,7 +480,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             {
                 // Back to exactly the commit before this patch, whatever the validators did.
                 await GitRepository.ResetAsync(run.IntegrationWorktree, none, before).ConfigureAwait(false);
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.RolledBack, rejected, none).ConfigureAwait(false);
+                await run.ChangeAsync(EntityKind.Patch, patchId, P.RolledBack, rejected).ConfigureAwait(false);
                 return new Integration(null, rejected, true);
             }
 
