@@ -26,7 +26,7 @@ internal sealed partial class ConfigBinder
     private static readonly string[] _dagKeys = ["enabled", "max_wave_parallelism", "topological_sort"];
     private static readonly string[] _validationKeys = ["validators"];
     private static readonly string[] _validatorKeys = ["name", "run", "gate"];
-    private static readonly string[] _integrationKeys = ["branch", "merge_into"];
+    private static readonly string[] _integrationKeys = ["branch", "merge_into", "batch_size"];
 
     private static readonly (string Name, IsolationStrategy Value)[] _strategies =
         [("worktree", IsolationStrategy.Worktree), ("none", IsolationStrategy.None)];
@@ -259,6 +259,7 @@ internal sealed partial class ConfigBinder
             integration = key switch
             {
                 "branch" => integration with { Branch = ReadString(value, keyPath, integration.Branch) },
+                "batch_size" => integration with { BatchSize = ReadInt(value, keyPath, integration.BatchSize, min: 1) },
                 _ => integration with { MergeInto = ReadNullableString(value, keyPath, integration.MergeInto) },
             };
         }

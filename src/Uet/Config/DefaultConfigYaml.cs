@@ -63,6 +63,7 @@ public static class DefaultConfigYaml
         integration:
           branch: "uet/{run_id}"    # branch results are committed to; {run_id} is the run's id
           merge_into: null          # branch fast-forwarded to the results after the run (e.g. main); null = none
+          batch_size: 1             # patches validated together; a failure is bisected to its patch (same result, fewer validator runs)
 
         """;
 }

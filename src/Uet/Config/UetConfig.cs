@@ -129,4 +129,10 @@ public sealed record IntegrationConfig
 
     /// <summary>The branch to fast-forward to the integration branch after a run; null = leave it.</summary>
     public string? MergeInto { get; init; }
+
+    /// <summary>
+    /// Patches validated together by the merge queue: the validators run once on up to this many, and a failure is
+    /// bisected to its patch. 1 = one validation per patch.
+    /// </summary>
+    public int BatchSize { get; init; } = 1;
 }

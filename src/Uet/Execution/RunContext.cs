@@ -44,8 +44,18 @@ internal sealed class RunContext(
     /// <summary>git's worktree bookkeeping is not made for concurrent adds and removes in one repository.</summary>
     public SemaphoreSlim WorktreeGate { get; } = new(1, 1);
 
-    /// <summary>Patches are applied to the integration branch one at a time.</summary>
-    public SemaphoreSlim IntegrationGate { get; } = new(1, 1);
+    /// <summary>The order of the merge queue: each workstream's place by wave, then critical path, then id.</summary>
+    public IReadOnlyDictionary<string, int> MergeOrder { get; init; } = new Dictionary<string, int>();
+
+    /// <summary>Where validated patches wait for the integration branch, and are applied, validated and committed.</summary>
+    public Integration.MergeQueue Merges => _merges ??= new Integration.MergeQueue(this, MergeOrder);
+
+    private Integration.MergeQueue? _merges;
+
+    /// <summary>The integration branch's commit: what every attempt starts from. The integration worktree itself is
+    /// detached and may hold commits the validators have not passed yet.</summary>
+    public Task<string> IntegrationHeadAsync() =>
+        Git.GitCli.OutputAsync(Repository, ["rev-parse", "--verify", "refs/heads/" + IntegrationBranch], CancellationToken.None);
 
     public string RunFolder => Path.Combine(Repository, Config.Isolation.WorktreeDir, RunId);
 

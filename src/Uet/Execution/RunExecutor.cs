@@ -65,14 +65,18 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         try
         {
             var record = await prepare().ConfigureAwait(false);
-            await GitRepository.AddWorktreeAsync(repository, integration, branch, detach: false, none).ConfigureAwait(false);
+            // Detached: the merge queue builds its commits there and moves the branch only to validated ones.
+            await GitRepository.AddWorktreeAsync(repository, integration, branch, detach: true, none).ConfigureAwait(false);
             await record().ConfigureAwait(false);
             var prior = loadPrior is null ? null : await loadPrior().ConfigureAwait(false);
             var pool = new WorkerPool(store, clock, options.EffectiveLease);
             var workers = await pool.SpawnAsync(options.Workers, runId, none).ConfigureAwait(false);
             heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
 
-            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report) { Resuming = loadPrior is not null };
+            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report) {
+                Resuming = loadPrior is not null,
+                MergeOrder = plan.Workstreams.OrderBy(p => p.Wave).ThenBy(p => p.Rank).Select((p, i) => (p.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal),
+            };
             var outcomes = await DispatchAsync(context, workstreams, plan, workers, prior, stopping).ConfigureAwait(false);
 
             await pool.DrainAsync(none).ConfigureAwait(false);
@@ -85,7 +89,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
                 await ChangeAsync(EntityKind.Run, runId, state, Describe(outcomes)).ConfigureAwait(false);
             }
 
-            var final = await GitCli.OutputAsync(integration, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
+            var final = await context.IntegrationHeadAsync().ConfigureAwait(false);
             return new RunSummary(runId, state ?? "interrupted", branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Uet.Config;
 using Uet.Git;
+using Uet.Integration;
 using Uet.State;
 using Uet.Workstreams;
 using P = Uet.State.StateMachines.Patch;
@@ -178,7 +179,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         try
         {
             // Without a worktree there is no patch to base on anything: no git call at all on that path.
-            var head = isolated ? await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false) : string.Empty;
+            var head = isolated ? await run.IntegrationHeadAsync().ConfigureAwait(false) : string.Empty;
             if (isolated)
             {
                 await run.WorktreeGate.WaitAsync(none).ConfigureAwait(false);
@@ -233,7 +234,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             {
                 var integration = patch is { Verdict: PatchVerdict.Validated }
                     ? await IntegrateAsync(attempt, patch).ConfigureAwait(false)
-                    : new Integration(null, null, false);
+                    : new QueueOutcome(null, null, false);
                 if (integration.RolledBack)
                 {
                     return (await RolledBackAsync(stepId, attempt, integration.Error!).ConfigureAwait(false), null);
@@ -429,118 +430,17 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         return patchId;
     }
 
-    /// <summary>What became of a patch on the integration branch.</summary>
-    private sealed record Integration(string? Commit, string? Error, bool RolledBack);
-
     /// <summary>
-    /// The merge step, one patch at a time: apply (three-way) in the integration worktree, run the validators of the
-    /// config there (those of the workstream's test gates, when it names gates), then commit with trailers. A patch
+    /// The merge step: the patch is queued and the merge queue applies it (three-way) on the integration branch with
+    /// others, runs the validators and commits it with its trailers (see <see cref="MergeQueue"/>). A patch
     /// that does not apply is apply_failed (the attempt may be retried on the new head); one a blocking validator
-    /// rejects is rolled back: the worktree goes back to the commit before it and the task fails.
+    /// rejects is rolled back and the task fails.
     /// </summary>
-    private async Task<Integration> IntegrateAsync(int attempt, CapturedPatch patch)
+    private async Task<QueueOutcome> IntegrateAsync(int attempt, CapturedPatch patch)
     {
-        var none = CancellationToken.None;
-        var patchId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
-        await run.TransactAsync((transaction, _) => RecordPatchAsync(transaction, attempt, patch, [P.Validated, P.Queued], null)).ConfigureAwait(false);
-        await run.IntegrationGate.WaitAsync(none).ConfigureAwait(false);
-        try
-        {
-            // Apply exactly the bytes that were checked: the ledger file is re-read and its hash compared, so nothing
-            // that ran after the check (the acceptance gate, a tool's leftover process) can slip a different patch in.
-            var bytes = await File.ReadAllBytesAsync(patch.File, none).ConfigureAwait(false);
-            if (!string.Equals(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), patch.Sha256, StringComparison.Ordinal))
-            {
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, "the patch file changed after it was checked").ConfigureAwait(false);
-                return new Integration(null, "the patch file in the ledger changed after it was checked; refusing to apply it", false);
-            }
-
-            var before = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
-            var (applied, applyMessage) = await GitRepository.ApplyAsync(run.IntegrationWorktree, bytes, none).ConfigureAwait(false);
-            if (!applied)
-            {
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.ApplyFailed, applyMessage).ConfigureAwait(false);
-                return new Integration(null, "the patch does not apply to the integration branch: " + applyMessage, false);
-            }
-
-            await run.ChangeAsync(EntityKind.Patch, patchId, P.Applied, "applied to the integration worktree").ConfigureAwait(false);
-            var rejected = await ValidateAsync(attempt).ConfigureAwait(false);
-            var moved = await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false);
-            rejected ??= moved == before ? null : "a validator moved the integration branch (it must not commit or check out)";
-            string? commit = null;
-            if (rejected is null)
-            {
-                var message = $"{workstream.Id}: {workstream.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
-                    + $"Uet-Run: {run.RunId}\nUet-Workstream: {workstream.Id}\nUet-Patch: {patch.Sha256}\nUet-Attempt: {patchId}\n";
-                (commit, var commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
-                rejected = commit is null ? "the integration commit failed: " + commitMessage : null;
-            }
-
-            if (rejected is not null)
-            {
-                // Back to exactly the commit before this patch, whatever the validators did.
-                await GitRepository.ResetAsync(run.IntegrationWorktree, none, before).ConfigureAwait(false);
-                await run.ChangeAsync(EntityKind.Patch, patchId, P.RolledBack, rejected).ConfigureAwait(false);
-                return new Integration(null, rejected, true);
-            }
-
-            // Committed first, recorded after, together: a patch is never 'verified' without its commit.
-            await run.TransactAsync(async (transaction, _) =>
-            {
-                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Verified, Validators().Count == 0 ? "no validators configured" : "validators passed").ConfigureAwait(false);
-                await run.ChangeInAsync(transaction, EntityKind.Patch, patchId, P.Committed, $"commit {commit}").ConfigureAwait(false);
-            }).ConfigureAwait(false);
-            FaultInjection.Hit(FaultInjection.AfterPatchCommitted);
-            await GitRepository.ResetAsync(run.IntegrationWorktree, none).ConfigureAwait(false);
-            return new Integration(commit, null, false);
-        }
-        finally
-        {
-            run.IntegrationGate.Release();
-        }
-    }
-
-    /// <summary>The validators that apply to this workstream: all of them, or those of its test gates (plus gateless ones).</summary>
-    private IReadOnlyList<Uet.Config.ValidatorConfig> Validators()
-    {
-        var all = run.Config.Validation.Validators;
-        if (workstream.TestGates.Count == 0)
-        {
-            return all;
-        }
-
-        return all.Where(v => v.Gate is null || workstream.TestGates.Any(g => g.Type == v.Gate)).ToArray();
-    }
-
-    /// <summary>Runs the validators in the integration worktree; null when they pass, else why the patch is rejected.</summary>
-    private async Task<string?> ValidateAsync(int attempt)
-    {
-        var log = Path.Combine(run.LogFolder(workstream.Id), $"{attempt}.validate.log");
-        foreach (var validator in Validators())
-        {
-            var blocking = validator.Gate is not { } gate || workstream.TestGates.Where(g => g.Type == gate).DefaultIfEmpty(new TestGate(gate, true, true)).Any(g => g.Blocking);
-            var spec = new ProcessSpec(validator.Run, run.IntegrationWorktree, new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["UET_RUN_ID"] = run.RunId,
-                ["UET_WORKSTREAM_ID"] = workstream.Id,
-                ["UET_VALIDATOR"] = validator.Name,
-            }, run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
-            var outcome = await ProcessRunner.RunAsync(spec, run.Redactor, run.Clock, CancellationToken.None).ConfigureAwait(false);
-            if (outcome.Succeeded)
-            {
-                continue;
-            }
-
-            var why = run.Redactor.Clean($"validator {validator.Name} failed: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
-            if (blocking)
-            {
-                return why;
-            }
-
-            run.Report(new RunProgress("warning", workstream.Id, "non-blocking " + why, 0, 0));
-        }
-
-        return null;
+        var patchId = string.Empty;
+        await run.TransactAsync(async (transaction, _) => patchId = await RecordPatchAsync(transaction, attempt, patch, [P.Validated, P.Queued], null).ConfigureAwait(false)).ConfigureAwait(false);
+        return await run.Merges.SubmitAsync(new MergeRequest(workstream, attempt, patchId, patch.File, patch.Sha256)).ConfigureAwait(false);
     }
 
     private static string Summary(CapturedPatch? patch, string? commit) =>
