@@ -48,18 +48,22 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     public int Validations => Volatile.Read(ref _validations);
 
     /// <summary>Queues a patch (already in state <c>queued</c>) and returns once it has been committed or rejected.</summary>
-    public async Task<QueueOutcome> SubmitAsync(MergeRequest request)
+    public async Task<QueueOutcome> SubmitAsync(MergeRequest request) => (await SubmitAllAsync([request]).ConfigureAwait(false))[0];
+
+    /// <summary>Queues several patches at once (they may share a batch) and returns what became of each, in order.</summary>
+    public async Task<IReadOnlyList<QueueOutcome>> SubmitAllAsync(IReadOnlyList<MergeRequest> requests)
     {
-        var entry = new Entry(request, order.GetValueOrDefault(request.Workstream.Id, int.MaxValue));
+        var entries = requests.Select(r => new Entry(r, order.GetValueOrDefault(r.Workstream.Id, int.MaxValue))).ToList();
         lock (_waiting)
         {
-            _waiting.Add(entry);
+            _waiting.AddRange(entries);
         }
 
         await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            while (!entry.Done.Task.IsCompleted)
+            // Whoever holds the queue integrates what waits, in order, its own patches and others', until its own are done.
+            while (entries.Any(e => !e.Done.Task.IsCompleted))
             {
                 List<Entry> batch;
                 lock (_waiting)
@@ -76,7 +80,13 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
             _gate.Release();
         }
 
-        return await entry.Done.Task.ConfigureAwait(false);
+        var outcomes = new List<QueueOutcome>(entries.Count);
+        foreach (var entry in entries)
+        {
+            outcomes.Add(await entry.Done.Task.ConfigureAwait(false));
+        }
+
+        return outcomes;
     }
 
     private sealed class Entry(MergeRequest request, int order)

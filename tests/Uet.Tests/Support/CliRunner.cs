@@ -71,12 +71,17 @@ internal static class CliRunner
         return start;
     }
 
-    public static void Git(string workingDirectory, params string[] args)
+    public static void Git(string workingDirectory, params string[] args) => GitOutput(workingDirectory, args);
+
+    /// <summary>Runs git and returns what it printed, trimmed; throws when it fails.</summary>
+    public static string GitOutput(string workingDirectory, params string[] args)
     {
         var result = Run(workingDirectory, "git", args);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {result}");
         }
+
+        return result.Stdout.Trim();
     }
 }
