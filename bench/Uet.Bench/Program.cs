@@ -9,6 +9,12 @@ if (args.Length > 0 && args[0] == "state")
     return await StateBench.RunAsync(args[1..]);
 }
 
+if (args.Length > 0 && args[0] == "merge")
+{
+    // Validator runs per committed patch with the merge queue's batching off and on.
+    return await MergeBench.RunAsync(args[1..]);
+}
+
 if (args.Length > 0 && args[0] == "run")
 {
     // uet run of no-op DAGs against make and ninja, and a sleep DAG's makespan.

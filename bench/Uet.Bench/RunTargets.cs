@@ -105,7 +105,7 @@ internal static class RunTargets
         }
     }
 
-    private static async Task GitAsync(string repo, params string[] args)
+    internal static async Task GitAsync(string repo, params string[] args)
     {
         var (code, output) = await ExecAsync(repo, "git", args);
         if (code != 0)
@@ -114,7 +114,7 @@ internal static class RunTargets
         }
     }
 
-    private static async Task<(int Code, string Output)> ExecAsync(string cwd, string file, IReadOnlyList<string> args)
+    internal static async Task<(int Code, string Output)> ExecAsync(string cwd, string file, IReadOnlyList<string> args)
     {
         var info = new ProcessStartInfo(file)
         {

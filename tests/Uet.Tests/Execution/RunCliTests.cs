@@ -68,13 +68,17 @@ public sealed class RunCliTests : IDisposable
         Assert.Equal("[\"A a.txt\",\"A b.txt\"]", Scalar("SELECT files FROM patches"));
     }
 
-    [Fact]
-    public void Run_ValidatorRejectsOnePatch_RolledBackDependentsBlockedOthersCommitted()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Run_ValidatorRejectsOnePatch_RolledBackDependentsBlockedOthersCommitted(int batchSize)
     {
-        // The project's "tests": no file may contain BAD. Non-blocking lint only warns.
-        _dir.Write(".uet/config.yaml", """
+        // The project's "tests": no file may contain BAD. Non-blocking lint only warns. Batched or not, the same end.
+        _dir.Write(".uet/config.yaml", $$"""
             execution:
               retry_policy: { max_retries: 0, backoff_seconds: 0 }
+            integration:
+              batch_size: {{batchSize}}
             validation:
               validators:
                 - name: tests
