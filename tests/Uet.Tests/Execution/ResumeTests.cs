@@ -100,9 +100,14 @@ public sealed class ResumeTests : IDisposable
     }
 }
 
-/// <summary>Killed again and again at seeded random moments, resumed each time: the same result as a run left alone.</summary>
+/// <summary>
+/// The demo (37 workstreams, 8 waves, a validator on every patch, a rollback, a quarantine, a blocked workstream) as a
+/// child process, killed with SIGKILL at 20 seeded random moments and resumed each time: the same tree and the same
+/// committed workstreams as a run left alone, every patch committed exactly once, and an event history with no gap.
+/// </summary>
 public sealed class RepeatedKillTests : IDisposable
 {
+    private const int Kills = 20;
     private readonly TempDirectory _dir = new();
 
     public void Dispose()
@@ -111,72 +116,66 @@ public sealed class RepeatedKillTests : IDisposable
         _dir.Dispose();
     }
 
-    private static void WritePlan(string repo)
-    {
-        // 16 workstreams: a chain, a diamond, independent ones; each appends to its own file, so the result is
-        // deterministic and a workstream integrated twice would show.
-        var deps = new Dictionary<int, int[]>
-        {
-            [2] = [1], [3] = [2], [4] = [3], [6] = [5], [7] = [5], [8] = [6, 7], [10] = [9], [12] = [4, 8], [13] = [12], [16] = [13, 10],
-        };
-        for (var i = 1; i <= 16; i++)
-        {
-            var dependsOn = deps.TryGetValue(i, out var d) ? string.Join(", ", d.Select(x => $"\"ws-{x:D2}\"")) : string.Empty;
-            File.WriteAllText(Path.Combine(repo, "workstreams", $"ws-{i:D2}.json"),
-                $$"""{ "id": "ws-{{i:D2}}", "depends_on": [{{dependsOn}}], "files_scope": ["f{{i:D2}}.txt"], "command": ["sh", "-c", "sleep 0.15; echo {{i}} >> f{{i:D2}}.txt"] }""");
-        }
-    }
-
     private static (string Tree, string[] Committed) Result(string repo)
     {
-        var tree = CliRunner.Run(repo, "git", ["rev-parse", "uet/r-kk^{tree}"]).Stdout.Trim();
-        var committed = CliRunner.Run(repo, "git", ["log", "uet/r-kk", "--format=%(trailers:key=Uet-Workstream,valueonly)"]).Stdout
+        var tree = CliRunner.Run(repo, "git", ["rev-parse", "uet/r-demo^{tree}"]).Stdout.Trim();
+        var committed = CliRunner.Run(repo, "git", ["log", "uet/r-demo", "--format=%(trailers:key=Uet-Workstream,valueonly)"]).Stdout
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal).ToArray();
         return (tree, committed);
     }
 
     [Fact]
-    public async Task KilledAtRandomMomentsAndResumed_SameResultAsAnUninterruptedRun()
+    public async Task DemoKilledAtTwentyRandomMomentsAndResumed_SameResultAsAnUninterruptedRun()
     {
         var calm = Path.Combine(_dir.Path, "calm");
         var killed = Path.Combine(_dir.Path, "killed");
-        foreach (var repo in new[] { calm, killed })
-        {
-            TestRepository.Create(repo, init: true);
-            WritePlan(repo);
-        }
-
-        Assert.Equal(0, CliRunner.Uet(calm, "run", "--run-id", "r-kk", "--workers", "3").ExitCode);
+        var reference = CliRunner.Uet(_dir.Path, "demo", "--dir", calm);
+        Assert.True(reference.ExitCode == 0, reference.ToString());
         var expected = Result(calm);
+        Assert.Equal(34, expected.Committed.Length);
 
         var random = new Random(20261129);
         var kills = 0;
-        string[] args = ["run", "--run-id", "r-kk", "--workers", "3"];
-        for (var round = 0; round < 6; round++)
+        string[] args = ["demo", "--dir", killed];
+        var workdir = _dir.Path;
+        for (var round = 0; round <= Kills; round++)
         {
-            using var process = CliRunner.StartUetInNewGroup(killed, args);
-            var delay = TimeSpan.FromMilliseconds(random.Next(300, 1500));
-            if (round < 5 && !process.WaitForExit(delay))
+            using var process = CliRunner.StartUetInNewGroup(workdir, args);
+            var output = process.StandardOutput.ReadToEndAsync();
+            var errors = process.StandardError.ReadToEndAsync();
+            // The first round also copies the demo and makes its repository; later ones are resumes.
+            var delay = TimeSpan.FromMilliseconds(random.Next(round == 0 ? 1200 : 250, round == 0 ? 2000 : 900));
+            if (round < Kills && !process.WaitForExit(delay))
             {
                 process.Kill();
                 kills++;
             }
 
             await process.WaitForExitAsync();
-            if (TestRepository.Scalar(killed, "SELECT state FROM runs") != "running")
+            await Task.WhenAll(output, errors);
+            if (Directory.Exists(Path.Combine(killed, ".state")) && TestRepository.Scalar(killed, "SELECT COUNT(*) FROM runs WHERE state = 'running'") == "0")
             {
                 break;
             }
 
-            args = ["resume", "r-kk", "--workers", "3"];
+            workdir = killed;
+            args = ["resume", "r-demo"];
         }
 
-        Assert.True(kills >= 2, $"only {kills} kills landed");
-        Assert.Equal("completed", TestRepository.Scalar(killed, "SELECT state FROM runs"));
+        Assert.True(kills == Kills, $"{kills} of {Kills} kills landed before the run ended");
+        Assert.Equal("failed", TestRepository.Scalar(killed, "SELECT state FROM runs")); // the demo's rollback fails the run
         var actual = Result(killed);
         Assert.Equal(expected.Tree, actual.Tree);
-        Assert.Equal(expected.Committed, actual.Committed); // every workstream committed, and exactly once
-        Assert.Equal("16", TestRepository.Scalar(killed, "SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
+        Assert.Equal(expected.Committed, actual.Committed); // the same workstreams, each committed exactly once
+        Assert.Equal("34", TestRepository.Scalar(killed, "SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
         Assert.Equal("0", TestRepository.Scalar(killed, "SELECT COUNT(*) FROM steps WHERE state = 'running'"));
+        Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(killed));
+        // Every entity's events chain: each starts where the one before it ended; ids and times never go back.
+        Assert.Equal("0", TestRepository.Scalar(killed, """
+            SELECT COUNT(*) FROM (SELECT from_state, LAG(to_state) OVER (PARTITION BY entity, entity_id ORDER BY event_id) AS previous,
+                                         ROW_NUMBER() OVER (PARTITION BY entity, entity_id ORDER BY event_id) AS n FROM events)
+            WHERE n > 1 AND from_state IS NOT previous
+            """));
+        Assert.Equal("0", TestRepository.Scalar(killed, "SELECT COUNT(*) FROM (SELECT at, LAG(at) OVER (ORDER BY event_id) AS previous FROM events) WHERE at < previous"));
     }
 }
