@@ -54,6 +54,10 @@ internal static class RunCommand
         {
             Description = "When the run completes, fast-forward this branch to the results (default: integration.merge_into). Never anything but a fast-forward.",
         };
+        var fresh = new Option<bool>("--new")
+        {
+            Description = "Start a new run even if an earlier one did not finish (that one is cancelled). Without it, uet run continues an unfinished run of the same workstreams.",
+        };
         var grace = new Option<string>("--grace")
         {
             Description = "After Ctrl+C, how long running tasks may finish before they are killed (e.g. 10s, 1m).",
@@ -66,6 +70,7 @@ internal static class RunCommand
         command.Options.Add(runId);
         command.Options.Add(database);
         command.Options.Add(grace);
+        command.Options.Add(fresh);
         command.Options.Add(mergeInto);
         command.Options.Add(common.Json);
         command.SetAction(async (parse, cancellationToken) =>
@@ -102,6 +107,35 @@ internal static class RunCommand
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             var progress = new RunProgressView(json ? output.Error : output.Out);
             var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace);
+
+            // A run that did not finish (killed, crashed, Ctrl+C) is continued, not left behind: a new run would redo
+            // its work from scratch on another branch.
+            Func<RunExecutor, Task<RunSummary>> start = executor => executor.RunAsync(set.Workstreams, options, cancellationToken);
+            var probe = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.None, _ => { });
+            if (await probe.FindUnfinishedAsync(set.Workstreams, CancellationToken.None).ConfigureAwait(false) is { } unfinished)
+            {
+                if (parse.GetValue(fresh))
+                {
+                    await probe.AbandonAsync(unfinished.RunId, CancellationToken.None).ConfigureAwait(false);
+                    await output.Error.WriteLineAsync($"uet: run {unfinished.RunId} did not finish; cancelled it (its results so far stay on its branch) and starting a new run.").ConfigureAwait(false);
+                }
+                else if (options.RunId is { } named && named != unfinished.RunId)
+                {
+                    throw UsageException.InvalidOption("run",
+                        $"run {unfinished.RunId} did not finish: 'uet resume {unfinished.RunId}' continues it; 'uet run --new --run-id {named}' cancels it and starts run {named}");
+                }
+                else if (!unfinished.SameWorkstreams)
+                {
+                    throw UsageException.InvalidOption("run",
+                        $"run {unfinished.RunId} did not finish, and its workstreams differ from these: 'uet resume {unfinished.RunId}' continues it as it was recorded; 'uet run --new' cancels it and starts a new run");
+                }
+                else
+                {
+                    await output.Error.WriteLineAsync($"uet: run {unfinished.RunId} did not finish; continuing it ('uet run --new' starts a new run instead).").ConfigureAwait(false);
+                    start = executor => executor.ResumeAsync(unfinished.RunId, options, cancellationToken);
+                }
+            }
+
             RunSummary summary;
             if (!json && output.Console.Profile.Capabilities.Interactive && output.Console.Profile.Capabilities.Ansi)
             {
@@ -110,7 +144,7 @@ internal static class RunCommand
                 var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), live.Report);
                 summary = await output.Console.Live(live.Render()).StartAsync(async context =>
                 {
-                    var running = executor.RunAsync(set.Workstreams, options, cancellationToken);
+                    var running = start(executor);
                     while (await Task.WhenAny(running, Task.Delay(250, CancellationToken.None)).ConfigureAwait(false) != running)
                     {
                         context.UpdateTarget(live.Render());
@@ -123,7 +157,7 @@ internal static class RunCommand
             else
             {
                 var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
-                summary = await executor.RunAsync(set.Workstreams, options, cancellationToken).ConfigureAwait(false);
+                summary = await start(executor).ConfigureAwait(false);
             }
             if (json)
             {

@@ -58,6 +58,43 @@ public sealed partial class RunExecutor
             async () => (await store.ListTasksAsync(runId, none).ConfigureAwait(false)).ToDictionary(t => t.WorkstreamId, t => t.State, StringComparer.Ordinal)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The run <c>uet run</c> should continue instead of starting a new one: the newest unfinished run, with whether
+    /// its recorded workstreams are the ones given now. Null when every run has ended.
+    /// </summary>
+    public async Task<(string RunId, bool SameWorkstreams)?> FindUnfinishedAsync(IReadOnlyList<Workstream> workstreams, CancellationToken cancellationToken)
+    {
+        var unfinished = (await store.ListRunsAsync(int.MaxValue, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(r => r.State == StateMachines.Run.Running);
+        if (unfinished is null)
+        {
+            return null;
+        }
+
+        // Where a file was read from (its path, as typed) is not part of what a workstream asks for.
+        static string Key(Workstream ws) => JsonSerializer.Serialize(ws with { Location = default });
+        var recorded = (await store.RunWorkstreamsAsync(unfinished.RunId, cancellationToken).ConfigureAwait(false))
+            .Select(d => Key(JsonSerializer.Deserialize<Workstream>(d.Definition)!)).Order(StringComparer.Ordinal);
+        return (unfinished.RunId, recorded.SequenceEqual(workstreams.Select(Key).Order(StringComparer.Ordinal)));
+    }
+
+    /// <summary>
+    /// Gives up an unfinished run (<c>uet run --new</c>): it becomes 'cancelled', its results stay on its branch. Refused
+    /// while a live process holds it.
+    /// </summary>
+    public async Task AbandonAsync(string runId, CancellationToken cancellationToken)
+    {
+        await RunLock.AcquireAsync(store, runId, clock, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ChangeAsync(EntityKind.Run, runId, StateMachines.Run.Cancelled, "abandoned: a new run was started with uet run --new").ConfigureAwait(false);
+        }
+        finally
+        {
+            await RunLock.ReleaseAsync(store, runId, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
     private async Task ReconcileAsync(string runId, string branch)
     {
         var none = CancellationToken.None;

@@ -20,6 +20,53 @@ public sealed class ResumeTests : IDisposable
 
     private string Scalar(string sql) => TestRepository.Scalar(_dir.Path, sql);
 
+    /// <summary>Starts uet run, waits until the slow workstream runs, and kills uet with SIGKILL.</summary>
+    private async Task KillMidRunAsync(string runId)
+    {
+        var started = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".slow-started");
+        _dir.Write("workstreams/ws-slow.json", $$"""{ "id": "ws-slow", "files_scope": ["slow.txt"], "command": ["sh", "-c", "touch {{started}}; sleep 2; echo slow > slow.txt"] }""");
+        File.Delete(started); // a run that continued an earlier one ran ws-slow again
+        using var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--run-id", runId);
+        var waited = Stopwatch.StartNew();
+        while (!File.Exists(started) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(File.Exists(started), "ws-slow never started");
+        run.Kill();
+        run.WaitForExit();
+        File.Delete(started);
+    }
+
+    [Fact]
+    public async Task Run_WithAnUnfinishedRun_ContinuesIt_OrRefusesOtherWorkstreams_OrStartsANewOneWhenAsked()
+    {
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
+        await KillMidRunAsync("r-first");
+
+        // The same workstreams: 'uet run' carries on with the unfinished run instead of starting over.
+        var again = CliRunner.Uet(_dir.Path, "run");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("run r-first did not finish; continuing it", again.Stderr, StringComparison.Ordinal);
+        Assert.Equal("r-first completed", Scalar("SELECT group_concat(run_id || ' ' || state, ', ') FROM runs"));
+
+        // Other workstreams: refused, nothing written; --new cancels the unfinished run and starts another.
+        await KillMidRunAsync("r-second");
+        _dir.Write("workstreams/ws-b.json", """{ "id": "ws-b", "files_scope": ["b.txt"], "command": ["sh", "-c", "echo b > b.txt"] }""");
+        Assert.Equal("r-first completed, r-second running", Scalar("SELECT group_concat(run_id || ' ' || state, ', ') FROM runs"));
+        var refused = CliRunner.Uet(_dir.Path, "run");
+        Assert.True(refused.ExitCode == 2, refused.ToString());
+        Assert.Contains("run r-second did not finish, and its workstreams differ from these: 'uet resume r-second'", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM runs"));
+
+        var fresh = CliRunner.Uet(_dir.Path, "run", "--new", "--run-id", "r-third");
+        Assert.True(fresh.ExitCode == 0, fresh.ToString());
+        Assert.Equal("cancelled", Scalar("SELECT state FROM runs WHERE run_id = 'r-second'"));
+        Assert.Equal("completed", Scalar("SELECT state FROM runs WHERE run_id = 'r-third'"));
+        Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_dir.Path));
+    }
+
     [Fact]
     public async Task Resume_AfterKill9_FinishesWithEachPatchCommittedOnce()
     {
@@ -124,6 +171,29 @@ public sealed class RepeatedKillTests : IDisposable
         return (tree, committed);
     }
 
+    /// <summary>Whether the demo's run is in its database yet (read-only: never creates the file under uet's feet).</summary>
+    private static bool RunRecorded(string folder)
+    {
+        var path = Path.Combine(folder, ".state", "uet.db");
+        if (!File.Exists(path))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var connection = new SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COUNT(*) FROM runs";
+            return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+        }
+        catch (SqliteException)
+        {
+            return false; // not migrated yet
+        }
+    }
+
     [Fact]
     public async Task DemoKilledAtTwentyRandomMomentsAndResumed_SameResultAsAnUninterruptedRun()
     {
@@ -143,8 +213,17 @@ public sealed class RepeatedKillTests : IDisposable
             using var process = CliRunner.StartUetInNewGroup(workdir, args);
             var output = process.StandardOutput.ReadToEndAsync();
             var errors = process.StandardError.ReadToEndAsync();
-            // The first round also copies the demo and makes its repository; later ones are resumes.
-            var delay = TimeSpan.FromMilliseconds(random.Next(round == 0 ? 1200 : 250, round == 0 ? 2000 : 900));
+            if (round == 0)
+            {
+                // The first round copies the demo and makes its repository first: the clock starts once the run exists.
+                var waited = Stopwatch.StartNew();
+                while (!RunRecorded(killed) && !process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(1))
+                {
+                    await Task.Delay(20);
+                }
+            }
+
+            var delay = TimeSpan.FromMilliseconds(random.Next(round == 0 ? 0 : 250, 900));
             if (round < Kills && !process.WaitForExit(delay))
             {
                 process.Kill();
@@ -152,8 +231,9 @@ public sealed class RepeatedKillTests : IDisposable
             }
 
             await process.WaitForExitAsync();
-            await Task.WhenAll(output, errors);
-            if (Directory.Exists(Path.Combine(killed, ".state")) && TestRepository.Scalar(killed, "SELECT COUNT(*) FROM runs WHERE state = 'running'") == "0")
+            var (stdout, stderr) = (await output, await errors);
+            Assert.True(process.ExitCode is 0 or 1 or 137 or -1, $"uet {string.Join(' ', args)} failed by itself (exit {process.ExitCode}):\n{stdout}\n{stderr}");
+            if (TestRepository.Scalar(killed, "SELECT COUNT(*) FROM runs WHERE state = 'running'") == "0")
             {
                 break;
             }
