@@ -37,7 +37,7 @@ internal static class ResumeCommand
             var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var summary = await executor.ResumeAsync(target.RunId, new RunOptions(parse.GetValue(workers) ?? config.Execution.MaxWorkers), cancellationToken).ConfigureAwait(false);
             progress.Summary(summary);
-            return await RunCommand.FinishAsync(output, workspace.Root, parse.GetValue(mergeInto) ?? config.Integration.MergeInto, summary, output.Out).ConfigureAwait(false);
+            return await RunCommand.FinishAsync(output, store, config, workspace.Root, parse.GetValue(mergeInto) ?? config.Integration.MergeInto, summary, output.Out).ConfigureAwait(false);
         });
         return command;
     }
