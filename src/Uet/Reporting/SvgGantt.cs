@@ -35,7 +35,7 @@ internal static class SvgGantt
                 svg.Append(CultureInfo.InvariantCulture,
                     $"<rect class=\"bar {Attr(bar.State)}\" data-workstream=\"{Attr(bar.WorkstreamId)}\" data-attempt=\"{bar.Attempt}\" x=\"{x:0.##}\" y=\"{y + 3}\" width=\"{width:0.##}\" height=\"{LaneHeight - 6}\" rx=\"3\">"
                     + $"<title>{WebUtility.HtmlEncode($"{bar.WorkstreamId} attempt {bar.Attempt}: {bar.State}, {ReportText.Duration(bar.EndMs - bar.StartMs)} from {ReportText.Duration(bar.StartMs)}")}</title></rect>\n");
-                if (width > 60)
+                if (width > (7 * bar.WorkstreamId.Length) + 8)
                 {
                     svg.Append(CultureInfo.InvariantCulture, $"<text class=\"bar-label\" x=\"{x + 4:0.##}\" y=\"{y + 17}\">{WebUtility.HtmlEncode(bar.WorkstreamId)}</text>\n");
                 }
