@@ -56,6 +56,7 @@ internal static class UetApp
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        using var otlp = OtlpExport.StartFromEnvironment();
         try
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token).ConfigureAwait(false);

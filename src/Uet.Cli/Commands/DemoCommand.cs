@@ -7,6 +7,7 @@ using Uet.Git;
 using Uet.Planning;
 using Uet.State.Sqlite;
 using Uet.Workstreams;
+using Uet.Telemetry;
 
 namespace Uet.Cli.Commands;
 
@@ -53,6 +54,7 @@ internal static class DemoCommand
 
             console.MarkupLine($"4. [bold]uet run --workers {workerCount}[/]:");
             await using var store = await SqliteStateStore.OpenCurrentAsync(Path.Combine(root, config.Execution.StateDb), TimeProvider.System, none).ConfigureAwait(false);
+            using var jsonLog = new JsonLinesLog(Path.Combine(root, config.Execution.LogDir));
             var progress = new RunProgressView(output.Out);
             var executor = new RunExecutor(root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var summary = await executor.RunAsync(set.Workstreams, new RunOptions(workerCount, RunId: "r-demo"), cancellationToken).ConfigureAwait(false);

@@ -9,6 +9,7 @@ using Uet.Integration;
 using Uet.State;
 using Uet.State.Sqlite;
 using Uet.Workstreams;
+using Uet.Telemetry;
 
 namespace Uet.Cli.Commands;
 
@@ -103,6 +104,7 @@ internal static class RunCommand
             var json = parse.GetValue(common.Json);
             var dbPath = parse.GetValue(database) ?? Path.Combine(workspace.Root, config.Execution.StateDb);
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            using var jsonLog = new JsonLinesLog(Path.Combine(workspace.Root, config.Execution.LogDir));
             var progress = new RunProgressView(json ? output.Error : output.Out);
             var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace);
             RunSummary summary;

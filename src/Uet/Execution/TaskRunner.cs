@@ -2,6 +2,7 @@ using System.Globalization;
 using Uet.Config;
 using Uet.Git;
 using Uet.State;
+using Uet.Telemetry;
 using Uet.Workstreams;
 using P = Uet.State.StateMachines.Patch;
 using S = Uet.State.StateMachines.Step;
@@ -35,6 +36,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     /// <param name="abort">Kills the attempt in progress (Ctrl+C after the grace period).</param>
     public async Task<TaskOutcome> RunAsync(CancellationToken stopping, CancellationToken abort)
     {
+        using var span = UetTelemetry.StartTask(run.RunId, workstream.Id);
         try
         {
             var outcome = await RunCoreAsync(stopping, abort).ConfigureAwait(false);
@@ -150,6 +152,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     private async Task<(TaskOutcome? Outcome, string? Error)> AttemptAsync(int attempt, CancellationToken abort)
     {
         var none = CancellationToken.None;
+        using var span = UetTelemetry.StartAttempt(run.RunId, workstream.Id, attempt);
         var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
         var prelude = _prelude;
         _prelude = null;
@@ -364,6 +367,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort)
     {
+        using var span = UetTelemetry.StartToolCall(run.RunId, workstream.Id, argv[0]);
         var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
         ProcessOutcome outcome;
         try
@@ -375,6 +379,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             return "killed: the run was stopped";
         }
 
+        UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
         return outcome.Succeeded
             ? null
             : run.Redactor.Clean($"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
@@ -442,6 +447,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     {
         var none = CancellationToken.None;
         var patchId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
+        using var span = UetTelemetry.StartPatchApply(run.RunId, workstream.Id, patch.Sha256);
         await run.TransactAsync((transaction, _) => RecordPatchAsync(transaction, attempt, patch, [P.Validated, P.Queued], null)).ConfigureAwait(false);
         await run.IntegrationGate.WaitAsync(none).ConfigureAwait(false);
         try
@@ -518,6 +524,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var log = Path.Combine(run.LogFolder(workstream.Id), $"{attempt}.validate.log");
         foreach (var validator in Validators())
         {
+            using var span = UetTelemetry.StartValidator(run.RunId, workstream.Id, validator.Name);
             var blocking = validator.Gate is not { } gate || workstream.TestGates.Where(g => g.Type == gate).DefaultIfEmpty(new TestGate(gate, true, true)).Any(g => g.Blocking);
             var spec = new ProcessSpec(validator.Run, run.IntegrationWorktree, new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -526,6 +533,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 ["UET_VALIDATOR"] = validator.Name,
             }, run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
             var outcome = await ProcessRunner.RunAsync(spec, run.Redactor, run.Clock, CancellationToken.None).ConfigureAwait(false);
+            UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
             if (outcome.Succeeded)
             {
                 continue;
