@@ -49,7 +49,8 @@ internal static class SvgGantt
         for (var tick = 0; tick <= 5; tick++)
         {
             var x = LabelWidth + (tick * ChartWidth / 5);
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{axisY + 16}\" text-anchor=\"middle\">{WebUtility.HtmlEncode(ReportText.Duration(span * tick / 5))}</text>\n");
+            var anchor = tick == 0 ? "start" : tick == 5 ? "end" : "middle";
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x}\" y=\"{axisY + 16}\" text-anchor=\"{anchor}\">{WebUtility.HtmlEncode(ReportText.Duration(span * tick / 5))}</text>\n");
         }
 
         svg.Append("</g>\n</svg>\n");
