@@ -30,6 +30,7 @@ internal static class UetApp
         root.Subcommands.Add(WorkersCommand.Create(output));
         root.Subcommands.Add(StatusCommand.Create(output));
         root.Subcommands.Add(EventsCommand.Create(output));
+        root.Subcommands.Add(ReportCommand.Create(output));
         return root;
     }
 
@@ -55,6 +56,7 @@ internal static class UetApp
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        using var otlp = OtlpExport.StartFromEnvironment();
         try
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null }, cancel.Token).ConfigureAwait(false);

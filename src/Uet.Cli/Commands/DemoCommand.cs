@@ -7,6 +7,7 @@ using Uet.Git;
 using Uet.Planning;
 using Uet.State.Sqlite;
 using Uet.Workstreams;
+using Uet.Telemetry;
 
 namespace Uet.Cli.Commands;
 
@@ -53,10 +54,12 @@ internal static class DemoCommand
 
             console.MarkupLine($"4. [bold]uet run --workers {workerCount}[/]:");
             await using var store = await SqliteStateStore.OpenCurrentAsync(Path.Combine(root, config.Execution.StateDb), TimeProvider.System, none).ConfigureAwait(false);
+            using var jsonLog = new JsonLinesLog(Path.Combine(root, config.Execution.LogDir));
             var progress = new RunProgressView(output.Out);
             var executor = new RunExecutor(root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var summary = await executor.RunAsync(set.Workstreams, new RunOptions(workerCount, RunId: "r-demo"), cancellationToken).ConfigureAwait(false);
             progress.Summary(summary);
+            await ReportCommand.WriteAfterRunAsync(store, config, root, summary.RunId, output.Out, output.Error).ConfigureAwait(false);
 
             console.WriteLine();
             console.MarkupLine("[bold]What happened, as designed[/]: ws-cmd-debug left a TODO, the validator rejected it and it was rolled back "
@@ -66,6 +69,7 @@ internal static class DemoCommand
             console.MarkupLine($"  state        {Markup.Escape(Path.Combine(root, config.Execution.StateDb))}   (cd there and run: uet status, uet events --run r-demo)");
             console.MarkupLine($"  logs         {Markup.Escape(Path.Combine(root, config.Execution.LogDir, summary.RunId))}");
             console.MarkupLine($"  patches      {Markup.Escape(Path.Combine(root, ".uet", "ledger", summary.RunId))}");
+            console.MarkupLine($"  report       {Markup.Escape(Path.Combine(Uet.Reporting.ReportRenderer.Folder(root, summary.RunId), Uet.Reporting.MarkdownReport.FileName))}   (also .html, .json, .junit.xml)");
             var expected = summary.Tasks.Count(t => t.Result == TaskResult.Completed) == set.Workstreams.Count - 3
                 && summary.Tasks.Any(t => t.Result == TaskResult.RolledBack)
                 && summary.Tasks.Any(t => t.Result == TaskResult.Quarantined);

@@ -4,6 +4,7 @@ using Uet.Execution;
 using Uet.Git;
 using Uet.State;
 using Uet.State.Sqlite;
+using Uet.Telemetry;
 
 namespace Uet.Cli.Commands;
 
@@ -33,11 +34,12 @@ internal static class ResumeCommand
                 throw UsageException.InvalidOption("resume", $"run {target.RunId} has ended ({target.State}); there is nothing to resume");
             }
 
+            using var jsonLog = new JsonLinesLog(Path.Combine(workspace.Root, config.Execution.LogDir));
             var progress = new RunProgressView(output.Out);
             var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var summary = await executor.ResumeAsync(target.RunId, new RunOptions(parse.GetValue(workers) ?? config.Execution.MaxWorkers), cancellationToken).ConfigureAwait(false);
             progress.Summary(summary);
-            return await RunCommand.FinishAsync(output, workspace.Root, parse.GetValue(mergeInto) ?? config.Integration.MergeInto, summary, output.Out).ConfigureAwait(false);
+            return await RunCommand.FinishAsync(output, store, config, workspace.Root, parse.GetValue(mergeInto) ?? config.Integration.MergeInto, summary, output.Out).ConfigureAwait(false);
         });
         return command;
     }

@@ -2,11 +2,14 @@ using System.CommandLine;
 using System.Text.Json;
 using Spectre.Console;
 using Uet.Cli.Rendering;
+using Uet.Config;
 using Uet.Execution;
 using Uet.Git;
 using Uet.Integration;
+using Uet.State;
 using Uet.State.Sqlite;
 using Uet.Workstreams;
+using Uet.Telemetry;
 
 namespace Uet.Cli.Commands;
 
@@ -14,11 +17,12 @@ namespace Uet.Cli.Commands;
 internal static class RunCommand
 {
     /// <summary>
-    /// The end of a run or a resume: fast-forward the target branch when asked and the run completed, and the exit
-    /// code (0 completed, 1 failed or not merged, 130 interrupted).
+    /// The end of a run or a resume: the report and its summary line, fast-forward the target branch when asked and the
+    /// run completed, and the exit code (0 completed, 1 failed or not merged, 130 interrupted).
     /// </summary>
-    internal static async Task<int> FinishAsync(CliOutput output, string repository, string? target, RunSummary summary, TextWriter info)
+    internal static async Task<int> FinishAsync(CliOutput output, StateStore store, UetConfig config, string repository, string? target, RunSummary summary, TextWriter info)
     {
+        await ReportCommand.WriteAfterRunAsync(store, config, repository, summary.RunId, info, output.Error).ConfigureAwait(false);
         if (target is not null)
         {
             if (summary.State != "completed")
@@ -105,6 +109,7 @@ internal static class RunCommand
             var json = parse.GetValue(common.Json);
             var dbPath = parse.GetValue(database) ?? Path.Combine(workspace.Root, config.Execution.StateDb);
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            using var jsonLog = new JsonLinesLog(Path.Combine(workspace.Root, config.Execution.LogDir));
             var progress = new RunProgressView(json ? output.Error : output.Out);
             var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace);
 
@@ -187,7 +192,7 @@ internal static class RunCommand
                 progress.Summary(summary);
             }
 
-            return await FinishAsync(output, workspace.Root, target, summary, json ? output.Error : output.Out).ConfigureAwait(false);
+            return await FinishAsync(output, store, config, workspace.Root, target, summary, json ? output.Error : output.Out).ConfigureAwait(false);
         });
         return command;
     }

@@ -52,13 +52,14 @@ public static class ProjectInitializer
             steps.Add(new InitStep(relative.TrimEnd('/') + "/", created, what));
         }
 
-        // The state database (with its -wal/-shm companions), logs, worktrees and the patch ledger must never become part of a change.
+        // The state database (with its -wal/-shm companions), logs, worktrees, the patch ledger and the reports must never become part of a change.
         var wanted = new[]
             {
                 string.IsNullOrEmpty(stateDir) ? ExcludeLine(root, config.Execution.StateDb, folder: false) : ExcludeLine(root, stateDir, folder: true),
                 ExcludeLine(root, config.Execution.LogDir, folder: true),
                 ExcludeLine(root, config.Isolation.WorktreeDir, folder: true),
                 ExcludeLine(root, ".uet/ledger", folder: true),
+                ExcludeLine(root, ".uet/reports", folder: true),
             }
             .OfType<string>()
             .ToList();

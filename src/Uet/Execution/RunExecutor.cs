@@ -4,6 +4,7 @@ using Uet.Execution.Adapters;
 using Uet.Git;
 using Uet.Planning;
 using Uet.State;
+using Uet.Telemetry;
 using Uet.Workstreams;
 using R = Uet.State.StateMachines.Run;
 
@@ -58,6 +59,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         Func<Task<Dictionary<string, string>>>? loadPrior = null)
     {
         var none = CancellationToken.None;
+        using var span = UetTelemetry.StartRun(runId, loadPrior is not null);
         var started = clock.GetTimestamp();
         var integration = Path.Combine(repository, config.Isolation.WorktreeDir, runId, "integration");
         using var heartbeats = new CancellationTokenSource();

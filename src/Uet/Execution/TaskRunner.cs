@@ -3,6 +3,7 @@ using Uet.Config;
 using Uet.Git;
 using Uet.Integration;
 using Uet.State;
+using Uet.Telemetry;
 using Uet.Workstreams;
 using P = Uet.State.StateMachines.Patch;
 using S = Uet.State.StateMachines.Step;
@@ -36,6 +37,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     /// <param name="abort">Kills the attempt in progress (Ctrl+C after the grace period).</param>
     public async Task<TaskOutcome> RunAsync(CancellationToken stopping, CancellationToken abort)
     {
+        using var span = UetTelemetry.StartTask(run.RunId, workstream.Id);
         try
         {
             var outcome = await RunCoreAsync(stopping, abort).ConfigureAwait(false);
@@ -151,6 +153,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     private async Task<(TaskOutcome? Outcome, string? Error)> AttemptAsync(int attempt, CancellationToken abort)
     {
         var none = CancellationToken.None;
+        using var span = UetTelemetry.StartAttempt(run.RunId, workstream.Id, attempt);
         var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
         var prelude = _prelude;
         _prelude = null;
@@ -365,6 +368,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort)
     {
+        using var span = UetTelemetry.StartToolCall(run.RunId, workstream.Id, argv[0]);
         var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
         ProcessOutcome outcome;
         try
@@ -376,6 +380,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             return "killed: the run was stopped";
         }
 
+        UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
         return outcome.Succeeded
             ? null
             : run.Redactor.Clean($"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
@@ -438,6 +443,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     /// </summary>
     private async Task<QueueOutcome> IntegrateAsync(int attempt, CapturedPatch patch)
     {
+        using var span = UetTelemetry.StartPatchApply(run.RunId, workstream.Id, patch.Sha256);
         var patchId = string.Empty;
         await run.TransactAsync(async (transaction, _) => patchId = await RecordPatchAsync(transaction, attempt, patch, [P.Validated, P.Queued], null).ConfigureAwait(false)).ConfigureAwait(false);
         return await run.Merges.SubmitAsync(new MergeRequest(workstream, attempt, patchId, patch.File, patch.Sha256)).ConfigureAwait(false);

@@ -318,6 +318,9 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         var batch = string.Join(',', chain.Take(index + 1).Select(e => e.Request.Workstream.Id));
         foreach (var (validator, blocking) in validators)
         {
+            // Under the span of the patch whose submitter holds the queue: with batching, one validation covers several.
+            using var span = Telemetry.UetTelemetry.StartValidator(run.RunId, ws.Id, validator.Name);
+            span?.SetTag("uet.batch", batch);
             var spec = new ProcessSpec(validator.Run, run.IntegrationWorktree, new Dictionary<string, string>(StringComparer.Ordinal)
             {
                 ["UET_RUN_ID"] = run.RunId,
@@ -326,6 +329,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
                 ["UET_VALIDATOR"] = validator.Name,
             }, run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
             var outcome = await ProcessRunner.RunAsync(spec, run.Redactor, run.Clock, none).ConfigureAwait(false);
+            Telemetry.UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
             if (outcome.Succeeded)
             {
                 continue;

@@ -19,6 +19,7 @@ public static class StateChanger
         var runId = entity.Kind == EntityKind.Run ? entity.Id : entity.RunId;
         var created = new StateEvent(0, runId, entity.Kind, entity.Id, $"{entity.Kind.Name()}.created", null, initial, now, null);
         await transaction.AppendEventAsync(created, cancellationToken).ConfigureAwait(false);
+        CountTask(entity.Kind, initial);
         return created;
     }
 
@@ -76,6 +77,25 @@ public static class StateChanger
             now,
             reason is null ? null : JsonSerializer.Serialize(new Dictionary<string, string> { ["reason"] = reason }));
         await transaction.AppendEventAsync(changed, cancellationToken).ConfigureAwait(false);
+        CountTask(kind, to);
+        // The change as an event of the span in progress (the attempt, the task...), for traces and the JSON lines log.
+        System.Diagnostics.Activity.Current?.AddEvent(new System.Diagnostics.ActivityEvent(changed.EventType, tags: new System.Diagnostics.ActivityTagsCollection
+        {
+            ["entity_id"] = id,
+            ["from"] = from,
+            ["to"] = to,
+            ["reason"] = reason?.Split('\n')[0],
+        }));
         return changed;
+    }
+
+    // Counted when written, not when committed: a rolled-back transaction (a crash, a refused change) still counts,
+    // which a metric may do; the store stays the record.
+    private static void CountTask(EntityKind kind, string state)
+    {
+        if (kind == EntityKind.Task)
+        {
+            Telemetry.UetTelemetry.TaskTransitions.Add(1, new KeyValuePair<string, object?>("state", state));
+        }
     }
 }

@@ -37,3 +37,38 @@ public sealed record TaskRecord(string TaskId, string WorkstreamId, string State
 
 /// <summary>A patch that had not reached a final state, with the hash that identifies its commit.</summary>
 public sealed record OpenPatch(string PatchId, string TaskId, string State, string? Sha256);
+
+/// <summary>A task with its timings, attempts and worker, as a report reads it.</summary>
+public sealed record TaskDetail(
+    string TaskId,
+    string WorkstreamId,
+    string State,
+    int Attempts,
+    string? WorkerId,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    long? DurationMs);
+
+/// <summary>One attempt of a task.</summary>
+public sealed record StepRecord(
+    string StepId,
+    string TaskId,
+    int Attempt,
+    string State,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    long? DurationMs,
+    int? ExitCode);
+
+/// <summary>A patch of the ledger: its hash, files (one "status path" line each) and line counts.</summary>
+public sealed record PatchRecord(
+    string PatchId,
+    string TaskId,
+    string State,
+    string? Sha256,
+    string? Path,
+    IReadOnlyList<string> Files,
+    int? LinesAdded,
+    int? LinesRemoved,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);

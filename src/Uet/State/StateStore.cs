@@ -45,6 +45,18 @@ public abstract class StateStore : IAsyncDisposable
 
     public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);
 
+    /// <summary>One run, or null when there is no such run.</summary>
+    public abstract Task<RunRecord?> GetRunAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The tasks of a run with their timings, attempts and workers (ordered by workstream id).</summary>
+    public abstract Task<IReadOnlyList<TaskDetail>> ListTaskDetailsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Every attempt (step) of a run's tasks, ordered by task and attempt.</summary>
+    public abstract Task<IReadOnlyList<StepRecord>> ListStepsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Every patch of a run, in any state, ordered by patch id.</summary>
+    public abstract Task<IReadOnlyList<PatchRecord>> ListPatchesAsync(string runId, CancellationToken cancellationToken);
+
     public abstract ValueTask DisposeAsync();
 }
 

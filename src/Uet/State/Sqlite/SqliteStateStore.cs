@@ -15,7 +15,7 @@ public enum SqliteSynchronous
 /// Reads take pooled connections; writes share one open connection, one transaction at a time, so one store can be
 /// shared by many tasks of one process.
 /// </summary>
-public sealed class SqliteStateStore : StateStore
+public sealed partial class SqliteStateStore : StateStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _clock;
