@@ -141,7 +141,7 @@ public sealed partial class RunExecutor
             var integratedStep = integrated.Contains(step) || completedTasks.Contains(taskId) && (committedTasks.Contains(taskId) || integrated.Contains(step));
             await StateChanger.ChangeAsync(transaction, EntityKind.Step, step,
                 integratedStep ? StateMachines.Step.Completed : StateMachines.Step.Failed,
-                integratedStep ? "its patch is on the integration branch" : "interrupted: uet stopped during this attempt", none).ConfigureAwait(false);
+                integratedStep ? "its patch is on the integration branch" : TaskRunner.Interrupted + "uet stopped during this attempt", none).ConfigureAwait(false);
         }
 
         foreach (var task in tasks.Where(t => t.State == T.Running))

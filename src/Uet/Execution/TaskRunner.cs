@@ -24,6 +24,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private bool _started;
 
+    /// <summary>How the reason of an attempt cut short by a stop or a crash begins: such an attempt is not held against the task.</summary>
+    internal const string Interrupted = "interrupted: ";
+
     // The worker's state after the task's last transaction: only an IDLE worker takes another task.
     private string _workerAfter = StateMachines.Worker.Idle;
 
@@ -63,6 +66,24 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var maxAttempts = Math.Max(1, workstream.CircuitBreaker?.MaxAttempts ?? run.Config.Execution.RetryPolicy.MaxRetries + 1);
         // After a resume, attempts go on numbering from the last one; the interrupted attempt does not count against the task.
         var previous = run.Resuming ? await run.Store.LastAttemptAsync(_taskId, CancellationToken.None).ConfigureAwait(false) : 0;
+        if (run.Resuming)
+        {
+            // What the circuit breaker counted before the interruption still counts: the errors and the changes of the
+            // attempts that failed on their own (not those the interruption cut short).
+            foreach (var (_, error, sha) in await run.Store.FailedAttemptsAsync(_taskId, CancellationToken.None).ConfigureAwait(false))
+            {
+                if (!error.StartsWith(Interrupted, StringComparison.Ordinal))
+                {
+                    _errors.Add(error);
+                }
+
+                if (sha is not null)
+                {
+                    _diffHashes.Add(sha);
+                }
+            }
+        }
+
         for (var attempt = previous + 1; ; attempt++)
         {
             var (outcome, error) = await AttemptAsync(attempt, abort).ConfigureAwait(false);
@@ -80,7 +101,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }
 
             var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
-            if (BreakerReason(attempt - previous, maxAttempts) is { } open)
+            if (BreakerReason(_errors.Count, maxAttempts) is { } open)
             {
                 await run.TransactAsync(async (transaction, _) =>
                 {
@@ -124,7 +145,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
         await run.TransactAsync(async (transaction, token) =>
         {
-            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, error).ConfigureAwait(false);
+            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Failed, Interrupted + error).ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Ready, "run stopped during the attempt; resume runs it again").ConfigureAwait(false);
             _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
         }).ConfigureAwait(false);

@@ -41,6 +41,12 @@ public abstract class StateStore : IAsyncDisposable
     /// <summary>The highest attempt number a task's steps have used (0 for none).</summary>
     public abstract Task<int> LastAttemptAsync(string taskId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A task's failed attempts, oldest first: why each failed (the reason of its step's 'failed' event) and the
+    /// sha256 of the patch it produced, if any. What the circuit breaker counts survives a resume this way.
+    /// </summary>
+    public abstract Task<IReadOnlyList<(int Attempt, string Error, string? PatchSha256)>> FailedAttemptsAsync(string taskId, CancellationToken cancellationToken);
+
     public abstract Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken);
 
     public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);

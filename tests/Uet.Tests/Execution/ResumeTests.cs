@@ -68,6 +68,34 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_KeepsTheCircuitBreakersCount()
+    {
+        // Two attempts at most; killed while waiting to retry after the first failure, the resumed run makes one more
+        // attempt, not two.
+        _dir.Write(".uet/config.yaml", "execution:\n  retry_policy: { max_retries: 5, backoff_seconds: 3 }\n");
+        var attempts = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".attempts");
+        _dir.Write("workstreams/ws-flaky.json", $$"""{ "id": "ws-flaky", "circuit_breaker": { "max_attempts": 2 }, "command": ["sh", "-c", "echo $UET_ATTEMPT >> {{attempts}}; exit 3"] }""");
+        using (var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--run-id", "r-cb"))
+        {
+            var waited = Stopwatch.StartNew();
+            while (Scalar("SELECT COUNT(*) FROM events WHERE event_type = 'step.failed'") != "1" && waited.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+
+            run.Kill();
+            run.WaitForExit();
+        }
+
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 1, resumed.ToString());
+        Assert.Contains("gave up after 2 attempts", Scalar("SELECT group_concat(data) FROM events WHERE event_type = 'task.failed'"), StringComparison.Ordinal);
+        Assert.Equal(["1", "2"], File.ReadAllLines(attempts));
+        File.Delete(attempts);
+    }
+
+    [Fact]
     public async Task Resume_AfterKill9_FinishesWithEachPatchCommittedOnce()
     {
         var started = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".b-started");

@@ -244,6 +244,18 @@ public sealed partial class SqliteStateStore : StateStore
             c => c.Parameters.AddWithValue("$run", runId),
             r => r.GetString(0));
 
+    public override Task<IReadOnlyList<(int Attempt, string Error, string? PatchSha256)>> FailedAttemptsAsync(string taskId, CancellationToken cancellationToken) =>
+        Query("""
+            SELECT s.attempt, COALESCE(json_extract(e.data, '$.reason'), ''), p.sha256
+            FROM steps s
+            JOIN events e ON e.entity = 'step' AND e.entity_id = s.step_id AND e.to_state = 'failed'
+            LEFT JOIN patches p ON p.patch_id = s.step_id
+            WHERE s.task_id = $task AND s.state = 'failed'
+            ORDER BY s.attempt
+            """,
+            c => c.Parameters.AddWithValue("$task", taskId),
+            r => (r.GetInt32(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)));
+
     public override async Task<int> LastAttemptAsync(string taskId, CancellationToken cancellationToken) =>
         (await Query("SELECT COALESCE(MAX(attempt), 0) FROM steps WHERE task_id = $task",
             c => c.Parameters.AddWithValue("$task", taskId),
