@@ -22,6 +22,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private bool _started;
 
+    // Set when the attempts' recorded cost passed the workstream's max_cost_usd: no retry after that.
+    private string? _overBudget;
+
     // The worker's state after the task's last transaction: only an IDLE worker takes another task.
     private string _workerAfter = StateMachines.Worker.Idle;
 
@@ -131,6 +134,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private string? BreakerReason(int attempt, int maxAttempts)
     {
+        if (_overBudget is not null)
+        {
+            return "cost limit reached";
+        }
+
         var last = _errors[^1];
         if (workstream.CircuitBreaker?.MaxErrorRepeats is { } repeats && repeats > 0 && _errors.Count(e => e == last) >= repeats)
         {
@@ -211,6 +219,12 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 {
                     run.Report(new RunProgress("warning", workstream.Id, "the tool changed the repository's refs; undone: " + string.Join("; ", restored), 0, 0));
                 }
+            }
+
+            if (await ToolSpend.RecordAsync(run, workstream, _taskId, stepId, log).ConfigureAwait(false) is { } overBudget)
+            {
+                _overBudget = overBudget;
+                error = error is null ? overBudget : $"{overBudget}\n{error}";
             }
 
             CapturedPatch? patch = null;

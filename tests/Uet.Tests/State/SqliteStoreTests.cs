@@ -36,7 +36,7 @@ public sealed class SqliteStoreTests
 
         await f.Store.MigrateAsync(null, CancellationToken.None);
 
-        Assert.Equal(2, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
+        Assert.Equal(f.Store.LatestSchemaVersion, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
         Assert.Equal("IDLE", f.Scalar("SELECT state FROM workers WHERE worker_id = 'w-old'"));
         // Version 1 had no leases: an old worker's lease ended with its last sign of life, so it can be expired.
         Assert.Equal("2026-01-01T00:00:00.000Z", f.Scalar("SELECT lease_expires_at FROM workers WHERE worker_id = 'w-old'"));

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Uet.Config;
 using Uet.Workstreams;
 
@@ -6,17 +5,40 @@ namespace Uet.Execution.Adapters;
 
 /// <summary>
 /// Which adapter runs a workstream: its <c>tool</c>, else the first <c>adapters.routing</c> rule whose pattern matches
-/// its id, else <c>execution.default_tool</c>; and whether that adapter is enabled and can run it.
+/// its id or one of its scope paths, else <c>execution.default_tool</c>; and whether that adapter is enabled and can run it.
 /// </summary>
 public sealed class AdapterRegistry(UetConfig config)
 {
-    private static readonly Dictionary<string, ToolAdapter> Available = new ToolAdapter[] { new CommandAdapter(), new TestsAdapter() }
-        .ToDictionary(a => a.Name, StringComparer.Ordinal);
+    /// <summary>Every adapter of this version of uet, in the order <c>uet doctor</c> lists them.</summary>
+    public static IReadOnlyList<ToolAdapter> All { get; } =
+        [new AiderAdapter(), new CodexAdapter(), new ClaudeAdapter(), new GeminiAdapter(), new CommandAdapter(), new TestsAdapter()];
+
+    private static readonly Dictionary<string, ToolAdapter> Available = All.ToDictionary(a => a.Name, StringComparer.Ordinal);
 
     public string ToolOf(Workstream workstream) =>
         workstream.Tool
-        ?? config.Adapters.Routing.FirstOrDefault(r => Regex.IsMatch(workstream.Id, "^" + Regex.Escape(r.Pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$"))?.Tool
+        ?? config.Adapters.Routing.FirstOrDefault(r => Routes(r.Pattern, workstream))?.Tool
         ?? config.Execution.DefaultTool;
+
+    /// <summary>
+    /// A rule's pattern names workstream ids (<c>ws-docs-*</c>) or files: a path glob (<c>src/api/**</c>) matches a
+    /// workstream with a scope path under it, and a pattern without a slash (<c>*.py</c>) one with a scope path whose
+    /// file name matches, in any folder, as in .gitignore.
+    /// </summary>
+    public static bool Routes(string pattern, Workstream workstream)
+    {
+        if (Glob.IsMatch(pattern, workstream.Id))
+        {
+            return true;
+        }
+
+        var paths = workstream.FilesScope.Concat(workstream.FilesCreate);
+        return pattern.Contains('/', StringComparison.Ordinal)
+            ? paths.Any(p => ScopeMatch.Covers(pattern, p))
+            : paths.Any(p => Glob.IsMatch(pattern, p.TrimEnd('/').Split('/')[^1]));
+    }
+
+    public ToolAdapter? Find(string tool) => Available.GetValueOrDefault(tool);
 
     public ConfigMapping ToolConfig(string tool) =>
         config.Execution.ToolConfig.TryGetValue(tool, out var mapping) ? mapping : ConfigMapping.Empty;

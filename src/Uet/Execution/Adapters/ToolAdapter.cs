@@ -1,4 +1,5 @@
 using Uet.Config;
+using Uet.State;
 using Uet.Workstreams;
 
 namespace Uet.Execution.Adapters;
@@ -28,6 +29,12 @@ public abstract class ToolAdapter
 
     /// <summary>Why this workstream cannot run with this adapter, checked before a run starts; null when it can.</summary>
     public virtual string? Problem(Workstream workstream, ConfigMapping toolConfig) => null;
+
+    /// <summary>The program this adapter runs (a name looked up on PATH, or an absolute path); null when it runs the workstream's own commands.</summary>
+    public virtual string? Program(ConfigMapping toolConfig) => null;
+
+    /// <summary>What the tool spent, read from its output (the attempt's log); null when it printed nothing about it.</summary>
+    public virtual ToolUsage? ParseUsage(string output, ConfigMapping toolConfig) => null;
 
     /// <summary>The variables every tool gets, so scripts can find their prompt and know where they are.</summary>
     protected static Dictionary<string, string> StandardEnvironment(ToolContext context) => new(StringComparer.Ordinal)
