@@ -30,6 +30,7 @@ internal static class UetApp
         root.Subcommands.Add(WorkersCommand.Create(output));
         root.Subcommands.Add(StatusCommand.Create(output));
         root.Subcommands.Add(EventsCommand.Create(output));
+        root.Subcommands.Add(DoctorCommand.Create(output));
         return root;
     }
 

@@ -46,26 +46,20 @@ public sealed class AdapterRegistry(UetConfig config)
     public ToolAdapter Resolve(Workstream workstream) => Available[ToolOf(workstream)];
 
     /// <summary>Every reason the workstreams cannot run, before anything starts: unknown, disabled or unusable tools.</summary>
-    public IReadOnlyList<string> Problems(IEnumerable<Workstream> workstreams)
+    public IReadOnlyList<string> Problems(IEnumerable<Workstream> workstreams) =>
+        workstreams.Select(ws => Problem(ws) is { } problem ? $"{problem} ({ws.Location})" : null).OfType<string>().ToArray();
+
+    /// <summary>Why this workstream cannot run (its tool is unknown, disabled, not installed or misconfigured); null when it can.</summary>
+    public string? Problem(Workstream workstream)
     {
-        var problems = new List<string>();
-        foreach (var ws in workstreams)
+        var tool = ToolOf(workstream);
+        if (!Available.TryGetValue(tool, out var adapter))
         {
-            var tool = ToolOf(ws);
-            if (!Available.TryGetValue(tool, out var adapter))
-            {
-                problems.Add($"{ws.Id} ({ws.Location}): tool '{tool}' cannot run in this version of uet (available: {string.Join(", ", Available.Keys)})");
-            }
-            else if (!config.Adapters.Enabled.Contains(tool))
-            {
-                problems.Add($"{ws.Id} ({ws.Location}): tool '{tool}' is not in adapters.enabled of the config");
-            }
-            else if (adapter.Problem(ws, ToolConfig(tool)) is { } problem)
-            {
-                problems.Add($"{problem} ({ws.Location})");
-            }
+            return $"{workstream.Id}: tool '{tool}' cannot run in this version of uet (available: {string.Join(", ", Available.Keys)})";
         }
 
-        return problems;
+        return !config.Adapters.Enabled.Contains(tool)
+            ? $"{workstream.Id}: tool '{tool}' is not in adapters.enabled of the config"
+            : adapter.Problem(workstream, ToolConfig(tool));
     }
 }
