@@ -117,6 +117,33 @@ public sealed class AiCliEndToEndTests : IDisposable
         AssertKeyNowhere(Key, result);
     }
 
+    /// <summary>aider cannot be installed here (PyPI is out of reach): a stand-in with its output format shows the adapter's argv and the usage path.</summary>
+    [Fact]
+    public void Aider_StandIn_GetsTheScopeFilesAndNoCommitFlags_ItsCostRecorded()
+    {
+        var argvFile = Path.Combine(_dir.Path, "aider-argv.txt");
+        var aider = Path.Combine(_dir.Path, "bin", "aider");
+        Directory.CreateDirectory(Path.GetDirectoryName(aider)!);
+        File.WriteAllText(aider, $$"""
+            #!/bin/sh
+            printf '%s\n' "$@" > "$ARGV_OUT"
+            for last; do :; done
+            echo "hello from aider" > "$last"
+            echo "Tokens: 2.1k sent, 150 received. Cost: \$0.0012 message, \$0.0012 session."
+            """);
+        CliRunner.Run(_dir.Path, "chmod", ["+x", aider]);
+
+        var result = Run("aider", $"program: {aider}\nmodel: gpt-4o\nenv: {Env(("ARGV_OUT", argvFile))}", ("OPENAI_API_KEY", "sk-uet-test-openai-0123456789"));
+
+        AssertScriptedEditCommitted(result, null, "hello from aider");
+        var argv = File.ReadAllLines(argvFile);
+        Assert.Equal(Path.Combine(_repo, "logs", "uet", RunId, "ws-hello", "1.prompt.md"), argv[Array.IndexOf(argv, "--message-file") + 1]);
+        Assert.Contains("--no-auto-commits", argv);
+        Assert.Contains("--yes-always", argv);
+        Assert.Equal("hello.txt", argv[^1]);
+        AssertUsage("aider", cost: 0.0012, input: 2100, output: 150);
+    }
+
     private string ClaudeConfig(FakeModelServer server) => $"""
         program: {InstalledClis.Path("claude")}
         model: claude-sonnet-4-5
@@ -139,10 +166,11 @@ public sealed class AiCliEndToEndTests : IDisposable
         return CliRunner.UetWithEnvironment(_repo, new Dictionary<string, string> { [key.Name] = key.Value }, "run", "--run-id", RunId);
     }
 
-    private void AssertScriptedEditCommitted(CliResult result, FakeModelServer server, string content)
+    private void AssertScriptedEditCommitted(CliResult result, FakeModelServer? server, string content)
     {
-        Assert.True(result.ExitCode == 0, result + "\n--- log\n" + Log + "\n--- server errors\n" + string.Join('\n', server.Errors));
-        Assert.Empty(server.Errors);
+        var errors = server?.Errors.ToArray() ?? [];
+        Assert.True(result.ExitCode == 0, result + "\n--- log\n" + Log + "\n--- server errors\n" + string.Join('\n', errors));
+        Assert.Empty(errors);
         Assert.Equal("committed", Scalar("SELECT state FROM patches"));
         var patch = File.ReadAllText(Path.Combine(_repo, Scalar("SELECT path FROM patches")));
         Assert.Contains("+++ b/hello.txt", patch, StringComparison.Ordinal);
