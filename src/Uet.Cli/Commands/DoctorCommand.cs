@@ -25,9 +25,11 @@ internal static class DoctorCommand
             var registry = new AdapterRegistry(config);
             var tools = await ToolCheck.CheckAsync(config, cancellationToken).ConfigureAwait(false);
 
-            // Without workstreams (none given, and no workstream folder) there is only the machine to check.
+            // Without workstreams (none given, and none in the workstream folder) there is only the machine to check;
+            // paths given explicitly must hold workstreams, as for validate.
             var source = common.Source(parse, config);
-            var hasWorkstreams = parse.GetValue(common.Paths) is { Length: > 0 } || source.Paths.All(p => Directory.Exists(p) || File.Exists(p));
+            var hasWorkstreams = parse.GetValue(common.Paths) is { Length: > 0 }
+                || source.Paths.All(p => Directory.Exists(p) && Directory.EnumerateFiles(p).Any(f => new FileNamePattern(source.Pattern).IsMatch(Path.GetFileName(f))));
             var set = hasWorkstreams ? WorkstreamLoader.Load(source, parse.GetValue(common.SkipInvalid), cancellationToken) : null;
             var checks = set?.Workstreams.Select(ws => new WorkstreamCheck(ws.Id, registry.ToolOf(ws), registry.Problem(ws))).ToArray() ?? [];
             var ok = (set is null || set.IsUsable) && checks.All(c => c.Problem is null);
@@ -70,7 +72,7 @@ internal static class DoctorCommand
         writer.WriteLine();
         if (set is null)
         {
-            writer.WriteLine($"Workstreams: none found ({string.Join(", ", source.Paths)} does not exist); pass a folder or files to check them.");
+            writer.WriteLine($"Workstreams: none in {string.Join(", ", source.Paths)} ({source.Pattern}); pass a folder or files to check them.");
             return;
         }
 

@@ -15,6 +15,11 @@ internal static class ToolSpend
     public static async Task<string?> RecordAsync(RunContext run, Workstream workstream, string taskId, string stepId, string log)
     {
         var adapter = run.Adapters.Resolve(workstream);
+        if (!adapter.ReportsUsage)
+        {
+            return null;
+        }
+
         var output = File.Exists(log) ? await File.ReadAllTextAsync(log, CancellationToken.None).ConfigureAwait(false) : string.Empty;
         var usage = adapter.ParseUsage(output, run.Adapters.ToolConfig(adapter.Name));
         if (usage is null || usage.IsEmpty)

@@ -36,6 +36,7 @@ public sealed class DoctorCliTests : IDisposable
     [Fact]
     public void Doctor_NoWorkstreams_ToolsOnly_Exit0()
     {
+        Directory.CreateDirectory(Path.Combine(_dir.Path, "workstreams")); // as uet init leaves it: empty
         var result = CliRunner.Uet(_dir.Path, "doctor");
 
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -43,7 +44,7 @@ public sealed class DoctorCliTests : IDisposable
         Assert.Matches(@"\n  aider +enabled +not installed +- +'uet-test-no-such-aider' not found on PATH\n", result.Stdout);
         Assert.Matches(@"\n  gemini +enabled +installed +\? .*\n    \S+ --version failed \(exit code 3\): no such module\n", result.Stdout);
         Assert.Matches(@"\n  tests +disabled +built in +-\n", result.Stdout);
-        Assert.Contains("Workstreams: none found", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Workstreams: none in workstreams (ws-*.{json,yaml,yml})", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -91,6 +91,8 @@ public abstract class AiToolAdapter : ToolAdapter
     /// <summary>Why the value of one of <see cref="ExtraKeys"/> is wrong; null when it is fine.</summary>
     protected virtual string? SettingProblem(string key, ConfigValue value) => null;
 
+    public override bool ReportsUsage => true;
+
     /// <summary>What the tool printed about its spending, priced from tokens when it printed no cost and prices are configured.</summary>
     public sealed override ToolUsage? ParseUsage(string output, ConfigMapping toolConfig)
     {

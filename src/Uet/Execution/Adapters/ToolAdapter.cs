@@ -33,6 +33,9 @@ public abstract class ToolAdapter
     /// <summary>The program this adapter runs (a name looked up on PATH, or an absolute path); null when it runs the workstream's own commands.</summary>
     public virtual string? Program(ConfigMapping toolConfig) => null;
 
+    /// <summary>Whether <see cref="ParseUsage"/> can find anything: the executor reads the attempt's log only for tools that report usage.</summary>
+    public virtual bool ReportsUsage => false;
+
     /// <summary>What the tool spent, read from its output (the attempt's log); null when it printed nothing about it.</summary>
     public virtual ToolUsage? ParseUsage(string output, ConfigMapping toolConfig) => null;
 

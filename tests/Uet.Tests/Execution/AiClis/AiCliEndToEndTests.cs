@@ -57,6 +57,7 @@ public sealed class AiCliEndToEndTests : IDisposable
               model_providers.uetfake.wire_api: responses
               model_providers.uetfake.request_max_retries: 0
               model_providers.uetfake.stream_max_retries: 0
+              analytics.enabled: false
             """, ("OPENAI_API_KEY", Key));
 
         AssertScriptedEditCommitted(result, server, "hello from codex");
