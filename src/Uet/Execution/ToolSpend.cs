@@ -9,10 +9,10 @@ namespace Uet.Execution;
 /// After a tool ran: what it spent (cost, tokens), read from its log by its adapter and recorded on the attempt's
 /// step, and whether the workstream's attempts together have now cost more than its <c>max_cost_usd</c>.
 /// </summary>
-internal static class ToolSpend
+public static class ToolSpend
 {
     /// <summary>Records the attempt's usage; returns why the workstream must stop when it is over budget, else null.</summary>
-    public static async Task<string?> RecordAsync(RunContext run, Workstream workstream, string taskId, string stepId, string log)
+    internal static async Task<string?> RecordAsync(RunContext run, Workstream workstream, string taskId, string stepId, string log)
     {
         var adapter = run.Adapters.Resolve(workstream);
         if (!adapter.ReportsUsage)
@@ -48,9 +48,9 @@ internal static class ToolSpend
             return null;
         }
 
-        if (value.TryGetValue<double>(out var number))
+        if (value.GetValueKind() == System.Text.Json.JsonValueKind.Number)
         {
-            return number;
+            return double.Parse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture);
         }
 
         return value.TryGetValue<string>(out var text)

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Uet.Config;
 using Uet.Execution;
 using Uet.Execution.Adapters;
@@ -140,6 +141,23 @@ public sealed class AiAdapterTests : IDisposable
             new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", "program: /bin/sh\nmodle: x")),
             StringComparison.Ordinal);
         Assert.Null(new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", "program: /bin/sh\nmodel: gemini-2.5-flash")));
+    }
+
+    [Fact]
+    public void MaxCostUsd_NumberOrDollarText_Read_AnythingElseRefusedBeforeTheRun()
+    {
+        var registry = new AdapterRegistry(ConfigLoader.Parse("adapters:\n  enabled: [command]\n"));
+        Workstream With(JsonNode? limit) => new()
+        {
+            Id = "ws-c", Location = new SourceLocation("f", 1, 1), Command = ["true"],
+            Attributes = new Dictionary<string, JsonNode?> { ["max_cost_usd"] = limit },
+        };
+
+        Assert.Equal(2.5, ToolSpend.Limit(With(JsonValue.Create(2.5))));
+        Assert.Equal(2.5, ToolSpend.Limit(With(JsonValue.Create("$2.50"))));
+        Assert.Null(registry.Problem(With(JsonValue.Create(0))));
+        Assert.Equal("ws-c: max_cost_usd must be a number of US dollars, at least 0 (such as 2.5), got \"lots\"", registry.Problem(With(JsonValue.Create("lots"))));
+        Assert.NotNull(registry.Problem(With(JsonValue.Create(-1))));
     }
 
     [Fact]

@@ -58,8 +58,17 @@ public sealed class AdapterRegistry(UetConfig config)
             return $"{workstream.Id}: tool '{tool}' cannot run in this version of uet (available: {string.Join(", ", Available.Keys)})";
         }
 
-        return !config.Adapters.Enabled.Contains(tool)
-            ? $"{workstream.Id}: tool '{tool}' is not in adapters.enabled of the config"
-            : adapter.Problem(workstream, ToolConfig(tool));
+        if (!config.Adapters.Enabled.Contains(tool))
+        {
+            return $"{workstream.Id}: tool '{tool}' is not in adapters.enabled of the config";
+        }
+
+        // A limit that cannot be read would be no limit at all: refuse it rather than run without it.
+        if (workstream.Attributes.TryGetValue("max_cost_usd", out var limit) && limit is not null && ToolSpend.Limit(workstream) is not >= 0)
+        {
+            return $"{workstream.Id}: max_cost_usd must be a number of US dollars, at least 0 (such as 2.5), got {limit.ToJsonString()}";
+        }
+
+        return adapter.Problem(workstream, ToolConfig(tool));
     }
 }
