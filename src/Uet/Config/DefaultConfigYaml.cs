@@ -29,6 +29,7 @@ public static class DefaultConfigYaml
           tool_config: {}           # per-tool settings passed to its adapter (API keys never: they stay in the environment), e.g.
           #   claude:
           #     model: claude-sonnet-4-5
+          #     timeout: 45m                   # the tool's default time limit; a workstream's timeout wins
           #     permission_mode: acceptEdits   # edits without asking; bypassPermissions lets it run commands too
           #   codex:
           #     model: gpt-5-codex

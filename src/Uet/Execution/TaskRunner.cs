@@ -345,7 +345,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var context = new Adapters.ToolContext(workstream, run.RunId, attempt, workdir, prompt, run.Adapters.ToolConfig(adapter.Name));
         foreach (var invocation in adapter.Prepare(context))
         {
-            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort).ConfigureAwait(false);
+            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort, invocation.Timeout).ConfigureAwait(false);
             if (error is not null)
             {
                 return error;
@@ -376,9 +376,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         return null;
     }
 
-    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort)
+    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort, TimeSpan? toolTimeout = null)
     {
-        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
+        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? toolTimeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
         ProcessOutcome outcome;
         try
         {

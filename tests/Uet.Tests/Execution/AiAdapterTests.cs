@@ -67,10 +67,11 @@ public sealed class AiAdapterTests : IDisposable
     [Fact]
     public void Claude_PrintMode_AcceptEdits_JsonOutput_Model()
     {
-        var invocation = Prepare(new ClaudeAdapter(), ToolConfig("claude", "model: claude-sonnet-4-5\nprogram: /opt/claude/bin/claude"));
+        var invocation = Prepare(new ClaudeAdapter(), ToolConfig("claude", "model: claude-sonnet-4-5\nprogram: /opt/claude/bin/claude\ntimeout: 20m"));
 
         Assert.Equal(["/opt/claude/bin/claude", "-p", File.ReadAllText(_prompt), "--output-format", "json", "--permission-mode", "acceptEdits", "--model", "claude-sonnet-4-5"], invocation.Argv);
         Assert.Equal("1", invocation.Environment["DISABLE_AUTOUPDATER"]);
+        Assert.Equal(TimeSpan.FromMinutes(20), invocation.Timeout);
     }
 
     [Fact]
@@ -140,7 +141,10 @@ public sealed class AiAdapterTests : IDisposable
             "execution.tool_config.gemini.modle: unknown setting of the gemini adapter",
             new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", "program: /bin/sh\nmodle: x")),
             StringComparison.Ordinal);
-        Assert.Null(new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", "program: /bin/sh\nmodel: gemini-2.5-flash")));
+        Assert.Equal(
+            "execution.tool_config.claude.timeout: expected a duration such as 45m, 1h30m or 900 (seconds)",
+            new ClaudeAdapter().Problem(Ws(), ToolConfig("claude", "program: /bin/sh\ntimeout: soon")));
+        Assert.Null(new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", "program: /bin/sh\nmodel: gemini-2.5-flash\ntimeout: 1h")));
     }
 
     [Fact]

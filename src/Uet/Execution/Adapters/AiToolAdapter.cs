@@ -8,7 +8,8 @@ namespace Uet.Execution.Adapters;
 /// <summary>
 /// An AI coding CLI run non-interactively in the worktree: the prompt in, edits applied without asking, no commits of
 /// its own, its cost and tokens read back from its output. Settings (<c>execution.tool_config.&lt;tool&gt;</c>, all
-/// optional): <c>program</c> (a name on PATH or an absolute path), <c>model</c>, <c>args</c> (extra arguments, after
+/// optional): <c>program</c> (a name on PATH or an absolute path), <c>model</c>, <c>timeout</c> (the tool's default
+/// time limit; a workstream's own <c>timeout</c> wins), <c>args</c> (extra arguments, after
 /// uet's, so they win where the tool lets a later flag override an earlier one), <c>env</c> (extra variables; never API
 /// keys: those stay in the environment uet runs in and reach the tool by inheritance only, so they appear in no config,
 /// argv or log), and <c>usd_per_1m_input_tokens</c>/<c>usd_per_1m_output_tokens</c> to price the tokens of a tool that
@@ -16,7 +17,7 @@ namespace Uet.Execution.Adapters;
 /// </summary>
 public abstract class AiToolAdapter : ToolAdapter
 {
-    private static readonly string[] CommonKeys = ["program", "model", "args", "env", "usd_per_1m_input_tokens", "usd_per_1m_output_tokens"];
+    private static readonly string[] CommonKeys = ["program", "model", "args", "env", "timeout", "usd_per_1m_input_tokens", "usd_per_1m_output_tokens"];
 
     /// <summary>Keys of <c>tool_config.&lt;tool&gt;</c> this adapter reads besides the common ones.</summary>
     protected virtual IReadOnlyList<string> ExtraKeys => [];
@@ -39,6 +40,7 @@ public abstract class AiToolAdapter : ToolAdapter
                 "env" => EnvProblem(value),
                 "usd_per_1m_input_tokens" or "usd_per_1m_output_tokens" => Number(value) is >= 0 ? null : "expected a number, at least 0",
                 "program" or "model" => value is ConfigScalar { Value: { Length: > 0 } } ? null : "expected a non-empty string",
+                "timeout" => Timeout(toolConfig) is { } limit && limit > TimeSpan.Zero ? null : "expected a duration such as 45m, 1h30m or 900 (seconds)",
                 _ => SettingProblem(key, value),
             };
             if (problem is not null)
@@ -79,7 +81,7 @@ public abstract class AiToolAdapter : ToolAdapter
         }
 
         List<string> argv = [Program(context.ToolConfig)!, .. Arguments(context, Text(context.ToolConfig, "model"))];
-        return [new ToolInvocation(argv, environment)];
+        return [new ToolInvocation(argv, environment, Timeout(context.ToolConfig))];
     }
 
     /// <summary>The arguments after the program: uet's non-interactive flags, the model, the prompt, then <c>args</c>.</summary>
@@ -123,6 +125,9 @@ public abstract class AiToolAdapter : ToolAdapter
 
     protected static string? Text(ConfigMapping toolConfig, string key) =>
         toolConfig.Entries.TryGetValue(key, out var value) && value is ConfigScalar { Value: { Length: > 0 } text } ? text : null;
+
+    private static TimeSpan? Timeout(ConfigMapping toolConfig) =>
+        Text(toolConfig, "timeout") is { } text && Uet.Workstreams.DurationText.TryParse(text, out var limit) ? limit : null;
 
     private static double? Number(ConfigValue value) =>
         value is ConfigScalar { Value: { } text } && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number : null;

@@ -14,7 +14,10 @@ public sealed record ToolContext(
     ConfigMapping ToolConfig);
 
 /// <summary>One program to run: argv (never a shell string) and the variables added to the inherited environment.</summary>
-public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment);
+/// <param name="Argv">The program and its arguments.</param>
+/// <param name="Environment">Variables set on top of uet's own environment, which the tool inherits (API keys included).</param>
+/// <param name="Timeout">The tool's own default time limit; a workstream's <c>timeout</c> still wins over it.</param>
+public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment, TimeSpan? Timeout = null);
 
 /// <summary>
 /// A tool uet can run for a workstream. An adapter only builds invocations; running them (timeout, logs, process

@@ -145,6 +145,20 @@ public sealed class AiCliEndToEndTests : IDisposable
         AssertUsage("aider", cost: 0.0012, input: 2100, output: 150);
     }
 
+    [Fact]
+    public void ToolTimeoutFromToolConfig_KillsTheTool_AttemptFails()
+    {
+        var aider = Path.Combine(_dir.Path, "bin", "aider");
+        Directory.CreateDirectory(Path.GetDirectoryName(aider)!);
+        File.WriteAllText(aider, "#!/bin/sh\nsleep 30\n");
+        CliRunner.Run(_dir.Path, "chmod", ["+x", aider]);
+
+        var result = Run("aider", $"program: {aider}\ntimeout: 1s", ("OPENAI_API_KEY", "sk-uet-test-openai-0123456789"), timeout: null);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("timed out after 1 s", Scalar("SELECT data FROM events WHERE event_type = 'task.failed'"), StringComparison.Ordinal);
+    }
+
     private string ClaudeConfig(FakeModelServer server) => $"""
         program: {InstalledClis.Path("claude")}
         model: claude-sonnet-4-5
@@ -155,14 +169,14 @@ public sealed class AiCliEndToEndTests : IDisposable
         "{" + string.Join(", ", variables.Select(v => $"{v.Name}: \"{v.Value}\"")) + "}";
 
     /// <summary>Writes the config (tool_config.&lt;tool&gt; = <paramref name="toolConfig"/>) and one workstream, then runs uet with the key in its environment.</summary>
-    private CliResult Run(string tool, string toolConfig, (string Name, string Value) key, int maxAttempts = 1, string extra = "")
+    private CliResult Run(string tool, string toolConfig, (string Name, string Value) key, int maxAttempts = 1, string extra = "", string? timeout = "90s")
     {
         var indented = string.Join('\n', toolConfig.Split('\n').Select(line => "      " + line));
         File.WriteAllText(Path.Combine(_repo, ".uet", "config.yaml"), $"execution:\n  tool_config:\n    {tool}:\n{indented}\n");
         File.WriteAllText(Path.Combine(_repo, "workstreams", "ws-hello.json"), $$"""
             { "id": "ws-hello", "tool": "{{tool}}", {{extra}}
               "tasks": ["Create hello.txt with a greeting"], "files_create": ["hello.txt"],
-              "timeout": "90s", "circuit_breaker": { "max_attempts": {{maxAttempts}} } }
+              {{(timeout is null ? string.Empty : $"\"timeout\": \"{timeout}\",")}} "circuit_breaker": { "max_attempts": {{maxAttempts}} } }
             """);
         return CliRunner.UetWithEnvironment(_repo, new Dictionary<string, string> { [key.Name] = key.Value }, "run", "--run-id", RunId);
     }
