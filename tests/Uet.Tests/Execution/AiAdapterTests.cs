@@ -150,10 +150,10 @@ public sealed class AiAdapterTests : IDisposable
     [Fact]
     public void MaxCostUsd_NumberOrDollarText_Read_AnythingElseRefusedBeforeTheRun()
     {
-        var registry = new AdapterRegistry(ConfigLoader.Parse("adapters:\n  enabled: [command]\n"));
-        Workstream With(JsonNode? limit) => new()
+        var registry = new AdapterRegistry(ConfigLoader.Parse("execution:\n  tool_config:\n    claude: {program: /bin/sh}\n    codex: {program: /bin/sh}\n    gemini: {program: /bin/sh, usd_per_1m_input_tokens: 0.3}\n"));
+        Workstream With(JsonNode? limit, string tool = "claude") => new()
         {
-            Id = "ws-c", Location = new SourceLocation("f", 1, 1), Command = ["true"],
+            Id = "ws-c", Location = new SourceLocation("f", 1, 1), Tool = tool, Command = ["true"],
             Attributes = new Dictionary<string, JsonNode?> { ["max_cost_usd"] = limit },
         };
 
@@ -162,6 +162,13 @@ public sealed class AiAdapterTests : IDisposable
         Assert.Null(registry.Problem(With(JsonValue.Create(0))));
         Assert.Equal("ws-c: max_cost_usd must be a number of US dollars, at least 0 (such as 2.5), got \"lots\"", registry.Problem(With(JsonValue.Create("lots"))));
         Assert.NotNull(registry.Problem(With(JsonValue.Create(-1))));
+
+        // A limit nothing can measure is refused, not silently ignored: codex prints no cost unless its tokens are priced.
+        Assert.Equal(
+            "ws-c: its max_cost_usd cannot be enforced: codex prints tokens but no cost; set execution.tool_config.codex.usd_per_1m_input_tokens and usd_per_1m_output_tokens to price them",
+            registry.Problem(With(JsonValue.Create(1), "codex")));
+        Assert.Null(registry.Problem(With(JsonValue.Create(1), "gemini")));
+        Assert.Equal("ws-c: its max_cost_usd cannot be enforced: the command tool reports no cost", registry.Problem(With(JsonValue.Create(1), "command")));
     }
 
     [Fact]

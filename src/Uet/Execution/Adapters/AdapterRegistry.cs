@@ -69,6 +69,13 @@ public sealed class AdapterRegistry(UetConfig config)
             return $"{workstream.Id}: max_cost_usd must be a number of US dollars, at least 0 (such as 2.5), got {limit.ToJsonString()}";
         }
 
+        if (limit is not null && !adapter.ReportsCost(ToolConfig(tool)))
+        {
+            return adapter.ReportsUsage
+                ? $"{workstream.Id}: its max_cost_usd cannot be enforced: {tool} prints tokens but no cost; set execution.tool_config.{tool}.usd_per_1m_input_tokens and usd_per_1m_output_tokens to price them"
+                : $"{workstream.Id}: its max_cost_usd cannot be enforced: the {tool} tool reports no cost";
+        }
+
         return adapter.Problem(workstream, ToolConfig(tool));
     }
 }

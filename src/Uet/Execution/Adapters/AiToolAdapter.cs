@@ -95,6 +95,12 @@ public abstract class AiToolAdapter : ToolAdapter
 
     public override bool ReportsUsage => true;
 
+    /// <summary>Whether the tool prints its cost itself (otherwise only priced tokens give one).</summary>
+    protected virtual bool PrintsCost => false;
+
+    public sealed override bool ReportsCost(ConfigMapping toolConfig) =>
+        PrintsCost || toolConfig.Entries.ContainsKey("usd_per_1m_input_tokens") || toolConfig.Entries.ContainsKey("usd_per_1m_output_tokens");
+
     /// <summary>What the tool printed about its spending, priced from tokens when it printed no cost and prices are configured.</summary>
     public sealed override ToolUsage? ParseUsage(string output, ConfigMapping toolConfig)
     {

@@ -47,6 +47,8 @@ public sealed partial class AiderAdapter : AiToolAdapter
     [GeneratedRegex(@"Tokens: ([\d.,]+)([kKmM]?) sent(?:, [\d.,]+[kKmM]? cache \w+)*, ([\d.,]+)([kKmM]?) received\.(?: Cost: \$([\d.,]+) message, \$([\d.,]+) session\.)?", RegexOptions.CultureInvariant)]
     private static partial Regex TokensLine();
 
+    protected override bool PrintsCost => true;
+
     protected override ToolUsage? ReadUsage(string output)
     {
         long? sent = null, received = null;

@@ -40,6 +40,8 @@ public sealed class ClaudeAdapter : AiToolAdapter
         ["CLAUDE_CODE_DISABLE_FEEDBACK_SURVEY"] = "1",
     };
 
+    protected override bool PrintsCost => true;
+
     protected override ToolUsage? ReadUsage(string output)
     {
         ToolUsage? total = null;

@@ -39,6 +39,9 @@ public abstract class ToolAdapter
     /// <summary>Whether <see cref="ParseUsage"/> can find anything: the executor reads the attempt's log only for tools that report usage.</summary>
     public virtual bool ReportsUsage => false;
 
+    /// <summary>Whether a cost in dollars comes out of <see cref="ParseUsage"/>, so that <c>max_cost_usd</c> can be enforced.</summary>
+    public virtual bool ReportsCost(ConfigMapping toolConfig) => false;
+
     /// <summary>What the tool spent, read from its output (the attempt's log); null when it printed nothing about it.</summary>
     public virtual ToolUsage? ParseUsage(string output, ConfigMapping toolConfig) => null;
 
