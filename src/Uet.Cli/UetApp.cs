@@ -31,6 +31,7 @@ internal static class UetApp
         root.Subcommands.Add(StatusCommand.Create(output));
         root.Subcommands.Add(EventsCommand.Create(output));
         root.Subcommands.Add(ReportCommand.Create(output));
+        root.Subcommands.Add(DoctorCommand.Create(output));
         return root;
     }
 

@@ -26,10 +26,24 @@ public static class DefaultConfigYaml
           log_dir: logs/uet         # per-task tool logs
           default_tool: command     # tool for workstreams that name none and match no routing rule
           default_estimate_minutes: 30  # planning estimate for workstreams without 'estimate'
-          tool_config: {}           # per-tool settings passed to its adapter, e.g.
+          tool_config: {}           # per-tool settings passed to its adapter (API keys never: they stay in the environment), e.g.
+          #   claude:
+          #     model: claude-sonnet-4-5
+          #     timeout: 45m                   # the tool's default time limit; a workstream's timeout wins
+          #     permission_mode: acceptEdits   # edits without asking; bypassPermissions lets it run commands too
+          #   codex:
+          #     model: gpt-5-codex
+          #     sandbox: workspace-write       # or danger-full-access where its sandbox cannot work
+          #     config: {model_reasoning_effort: high}   # passed as -c key=value
+          #   gemini:
+          #     approval_mode: auto_edit
+          #     usd_per_1m_input_tokens: 0.3   # prices tokens of a tool that prints no cost
+          #     usd_per_1m_output_tokens: 2.5
           #   aider:
+          #     program: /opt/aider/bin/aider  # a name on PATH or an absolute path
           #     model: gpt-4o
-          #     extra_args: [--no-auto-commits]
+          #     args: [--map-tokens, "1024"]   # extra arguments, after uet's
+          #     env: {AIDER_EDIT_FORMAT: diff} # extra variables (no secrets)
 
         isolation:
           strategy: worktree        # worktree = each task in its own git worktree; none = in the repository
@@ -43,9 +57,13 @@ public static class DefaultConfigYaml
             - gemini
             - command
             - tests
-          routing: []               # first match picks the tool for a workstream id, e.g.
-          #   - pattern: "ws-docs-*"
+          routing: []               # first match picks the tool: a workstream id, or a scope path, e.g.
+          #   - pattern: "ws-docs-*"  # workstream ids
           #     tool: claude
+          #   - pattern: "*.py"       # a scope path whose file name matches, in any folder
+          #     tool: aider
+          #   - pattern: "web/**"     # a scope path under web/
+          #     tool: codex
 
         state_machines: {}          # kept for compatibility with the original plan; uet's are built in
 

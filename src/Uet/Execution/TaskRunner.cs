@@ -27,6 +27,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     /// <summary>How the reason of an attempt cut short by a stop or a crash begins: such an attempt is not held against the task.</summary>
     internal const string Interrupted = "interrupted: ";
 
+    // Set when the attempts' recorded cost passed the workstream's max_cost_usd: no retry after that.
+    private string? _overBudget;
+
     // The worker's state after the task's last transaction: only an IDLE worker takes another task.
     private string _workerAfter = StateMachines.Worker.Idle;
 
@@ -155,6 +158,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private string? BreakerReason(int attempt, int maxAttempts)
     {
+        if (_overBudget is not null)
+        {
+            return "cost limit reached";
+        }
+
         var last = _errors[^1];
         if (workstream.CircuitBreaker?.MaxErrorRepeats is { } repeats && repeats > 0 && _errors.Count(e => e == last) >= repeats)
         {
@@ -236,6 +244,12 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 {
                     run.Report(new RunProgress("warning", workstream.Id, "the tool changed the repository's refs; undone: " + string.Join("; ", restored), 0, 0));
                 }
+            }
+
+            if (await ToolSpend.RecordAsync(run, workstream, _taskId, stepId, log).ConfigureAwait(false) is { } overBudget)
+            {
+                _overBudget = overBudget;
+                error = error is null ? overBudget : $"{overBudget}\n{error}";
             }
 
             CapturedPatch? patch = null;
@@ -356,7 +370,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var context = new Adapters.ToolContext(workstream, run.RunId, attempt, workdir, prompt, run.Adapters.ToolConfig(adapter.Name));
         foreach (var invocation in adapter.Prepare(context))
         {
-            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort).ConfigureAwait(false);
+            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort, invocation.Timeout).ConfigureAwait(false);
             if (error is not null)
             {
                 return error;
@@ -387,10 +401,10 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         return null;
     }
 
-    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort)
+    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort, TimeSpan? toolTimeout = null)
     {
         using var span = UetTelemetry.StartToolCall(run.RunId, workstream.Id, argv[0]);
-        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
+        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? toolTimeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
         ProcessOutcome outcome;
         try
         {

@@ -47,6 +47,9 @@ public abstract class StateStore : IAsyncDisposable
     /// </summary>
     public abstract Task<IReadOnlyList<(int Attempt, string Error, string? PatchSha256)>> FailedAttemptsAsync(string taskId, CancellationToken cancellationToken);
 
+    /// <summary>What the tools of all a task's attempts spent, added up (<see cref="ToolUsage.None"/> when none said).</summary>
+    public abstract Task<ToolUsage> TaskUsageAsync(string taskId, CancellationToken cancellationToken);
+
     public abstract Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken);
 
     public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);
@@ -102,6 +105,9 @@ public abstract class StoreTransaction : IAsyncDisposable
     public abstract Task SetWorkerTaskAsync(string workerId, string? taskId, CancellationToken cancellationToken);
 
     public abstract Task<string?> RunningStepOfTaskAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>Records which tool an attempt ran and what it spent (not a state change: no event).</summary>
+    public abstract Task SetStepUsageAsync(string stepId, string tool, ToolUsage usage, CancellationToken cancellationToken);
 
     public abstract Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken);
 

@@ -64,10 +64,10 @@ public sealed class AdapterTests
     {
         var registry = new AdapterRegistry(ConfigLoader.Parse("adapters:\n  enabled: [command]\n"));
 
-        var problems = registry.Problems([Ws("ws-ai") with { Tool = "aider" }, Ws("ws-nocmd") with { Tool = "command" }, Ws("ws-t") with { Tool = "tests" }, Ws("ws-ok") with { Command = ["true"] }]);
+        var problems = registry.Problems([Ws("ws-ai") with { Tool = "cursor" }, Ws("ws-nocmd") with { Tool = "command" }, Ws("ws-t") with { Tool = "tests" }, Ws("ws-ok") with { Command = ["true"] }]);
 
         Assert.Equal(3, problems.Count);
-        Assert.Contains(problems, p => p.StartsWith("ws-ai", StringComparison.Ordinal) && p.Contains("tool 'aider' cannot run", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("ws-ai", StringComparison.Ordinal) && p.Contains("tool 'cursor' cannot run", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("ws-nocmd uses the command tool but has no \"command\"", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("ws-t", StringComparison.Ordinal) && p.Contains("not in adapters.enabled", StringComparison.Ordinal));
     }

@@ -25,12 +25,14 @@ public sealed class RunCliTests : IDisposable
     public void Run_ToolThatCannotRun_RefusedBeforeAnythingIsWritten()
     {
         _dir.Write("workstreams/ws-ai.json", """{ "id": "ws-ai", "tool": "aider" }""");
+        _dir.Write("workstreams/ws-cursor.json", """{ "id": "ws-cursor", "tool": "cursor" }""");
+        _dir.Write(".uet/config.yaml", "execution:\n  tool_config:\n    aider:\n      program: uet-test-no-such-aider\n");
 
         var result = CliRunner.Uet(_dir.Path, "run");
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("ws-ai", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("tool 'aider' cannot run", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ws-ai uses aider, but 'uet-test-no-such-aider' is not installed", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("ws-cursor: tool 'cursor' cannot run", result.Stderr, StringComparison.Ordinal);
         Assert.Equal("0", Scalar("SELECT COUNT(*) FROM runs"));
         Assert.Empty(CliRunner.Run(_dir.Path, "git", ["branch", "--list", "uet/*"]).Stdout.Trim());
     }

@@ -36,14 +36,35 @@ public sealed class SqliteStoreTests
 
         await f.Store.MigrateAsync(null, CancellationToken.None);
 
-        Assert.Equal(2, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
+        Assert.Equal(f.Store.LatestSchemaVersion, await f.Store.GetSchemaVersionAsync(CancellationToken.None));
         Assert.Equal("IDLE", f.Scalar("SELECT state FROM workers WHERE worker_id = 'w-old'"));
         // Version 1 had no leases: an old worker's lease ended with its last sign of life, so it can be expired.
         Assert.Equal("2026-01-01T00:00:00.000Z", f.Scalar("SELECT lease_expires_at FROM workers WHERE worker_id = 'w-old'"));
         var expired = await new Uet.Execution.WorkerPool(f.Store, f.Clock, TimeSpan.FromMinutes(1)).ExpireLeasesAsync(CancellationToken.None);
         Assert.Equal("w-old", Assert.Single(expired).WorkerId);
         Assert.Equal(1, f.Count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'run_lock'"));
-        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM schema_version"));
+        Assert.Equal(f.Store.LatestSchemaVersion, f.Count("SELECT COUNT(*) FROM schema_version"));
+    }
+
+    [Fact]
+    public async Task StepUsage_RecordedPerAttempt_SummedPerTask_NullWhereNoToolSaid()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        await f.CreateAsync(EntityKind.Run, "run-1", null);
+        await f.CreateAsync(EntityKind.Task, "task-1", "run-1", new() { ["workstream_id"] = "ws-a" });
+        foreach (var attempt in new[] { 1, 2, 3 })
+        {
+            await f.CreateAsync(EntityKind.Step, $"step-{attempt}", "run-1", new() { ["task_id"] = "task-1", ["attempt"] = attempt });
+        }
+
+        Assert.Equal(ToolUsage.None, await f.Store.TaskUsageAsync("task-1", CancellationToken.None));
+        await f.InTransactionAsync(t => t.SetStepUsageAsync("step-1", "claude", new ToolUsage(0.25, 1000, 50), CancellationToken.None));
+        await f.InTransactionAsync(t => t.SetStepUsageAsync("step-2", "codex", new ToolUsage(null, 500, 20), CancellationToken.None));
+
+        Assert.Equal(new ToolUsage(0.25, 1500, 70), await f.Store.TaskUsageAsync("task-1", CancellationToken.None));
+        Assert.Equal("codex", f.Scalar("SELECT tool FROM steps WHERE step_id = 'step-2'"));
+        Assert.Equal(DBNull.Value, f.Scalar("SELECT cost_usd FROM steps WHERE step_id = 'step-3'"));
+        Assert.Throws<SqliteException>(() => f.Scalar("UPDATE steps SET cost_usd = -1 WHERE step_id = 'step-3'"));
     }
 
     [Fact]
@@ -53,7 +74,7 @@ public sealed class SqliteStoreTests
 
         await f.Store.MigrateAsync(null, CancellationToken.None);
 
-        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM schema_version"));
+        Assert.Equal(f.Store.LatestSchemaVersion, f.Count("SELECT COUNT(*) FROM schema_version"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Uet.Config;
+using Uet.State;
 using Uet.Workstreams;
 
 namespace Uet.Execution.Adapters;
@@ -13,7 +14,10 @@ public sealed record ToolContext(
     ConfigMapping ToolConfig);
 
 /// <summary>One program to run: argv (never a shell string) and the variables added to the inherited environment.</summary>
-public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment);
+/// <param name="Argv">The program and its arguments.</param>
+/// <param name="Environment">Variables set on top of uet's own environment, which the tool inherits (API keys included).</param>
+/// <param name="Timeout">The tool's own default time limit; a workstream's <c>timeout</c> still wins over it.</param>
+public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment, TimeSpan? Timeout = null);
 
 /// <summary>
 /// A tool uet can run for a workstream. An adapter only builds invocations; running them (timeout, logs, process
@@ -28,6 +32,18 @@ public abstract class ToolAdapter
 
     /// <summary>Why this workstream cannot run with this adapter, checked before a run starts; null when it can.</summary>
     public virtual string? Problem(Workstream workstream, ConfigMapping toolConfig) => null;
+
+    /// <summary>The program this adapter runs (a name looked up on PATH, or an absolute path); null when it runs the workstream's own commands.</summary>
+    public virtual string? Program(ConfigMapping toolConfig) => null;
+
+    /// <summary>Whether <see cref="ParseUsage"/> can find anything: the executor reads the attempt's log only for tools that report usage.</summary>
+    public virtual bool ReportsUsage => false;
+
+    /// <summary>Whether a cost in dollars comes out of <see cref="ParseUsage"/>, so that <c>max_cost_usd</c> can be enforced.</summary>
+    public virtual bool ReportsCost(ConfigMapping toolConfig) => false;
+
+    /// <summary>What the tool spent, read from its output (the attempt's log); null when it printed nothing about it.</summary>
+    public virtual ToolUsage? ParseUsage(string output, ConfigMapping toolConfig) => null;
 
     /// <summary>The variables every tool gets, so scripts can find their prompt and know where they are.</summary>
     protected static Dictionary<string, string> StandardEnvironment(ToolContext context) => new(StringComparer.Ordinal)

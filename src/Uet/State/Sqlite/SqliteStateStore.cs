@@ -261,6 +261,14 @@ public sealed partial class SqliteStateStore : StateStore
             c => c.Parameters.AddWithValue("$task", taskId),
             r => r.GetInt32(0)).ConfigureAwait(false))[0];
 
+    public override async Task<ToolUsage> TaskUsageAsync(string taskId, CancellationToken cancellationToken) =>
+        (await Query("SELECT SUM(cost_usd), SUM(input_tokens), SUM(output_tokens) FROM steps WHERE task_id = $task",
+            c => c.Parameters.AddWithValue("$task", taskId),
+            r => new ToolUsage(
+                r.IsDBNull(0) ? null : r.GetDouble(0),
+                r.IsDBNull(1) ? null : r.GetInt64(1),
+                r.IsDBNull(2) ? null : r.GetInt64(2))).ConfigureAwait(false))[0];
+
     public override async Task<IReadOnlyList<StateEvent>> ReadEventsAsync(EventQuery query, CancellationToken cancellationToken)
     {
         var filter = "WHERE event_id > $after"

@@ -181,6 +181,17 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         return Run(() => command.ExecuteScalar() as string);
     }
 
+    public override Task SetStepUsageAsync(string stepId, string tool, ToolUsage usage, CancellationToken cancellationToken)
+    {
+        var command = Command("UPDATE steps SET tool = $tool, cost_usd = $cost, input_tokens = $in, output_tokens = $out WHERE step_id = $step");
+        Set(command, "$tool", tool);
+        Set(command, "$cost", usage.CostUsd);
+        Set(command, "$in", usage.InputTokens);
+        Set(command, "$out", usage.OutputTokens);
+        Set(command, "$step", stepId);
+        return Run(() => command.ExecuteNonQuery());
+    }
+
     public override Task<RunLockRecord?> GetRunLockAsync(CancellationToken cancellationToken)
     {
         var command = Command(RunLockSelect);
