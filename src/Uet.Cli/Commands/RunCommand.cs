@@ -117,7 +117,7 @@ internal static class RunCommand
             // its work from scratch on another branch.
             Func<RunExecutor, Task<RunSummary>> start = executor => executor.RunAsync(set.Workstreams, options, cancellationToken);
             var probe = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.None, _ => { });
-            if (await probe.FindUnfinishedAsync(set.Workstreams, CancellationToken.None).ConfigureAwait(false) is { } unfinished)
+            if (await probe.FindUnfinishedAsync(set.Workstreams, options.RunId, CancellationToken.None).ConfigureAwait(false) is { } unfinished)
             {
                 if (parse.GetValue(fresh))
                 {

@@ -47,15 +47,28 @@ internal sealed class RunContext(
     /// <summary>The order of the merge queue: each workstream's place by wave, then critical path, then id.</summary>
     public IReadOnlyDictionary<string, int> MergeOrder { get; init; } = new Dictionary<string, int>();
 
-    /// <summary>Where validated patches wait for the integration branch, and are applied, validated and committed.</summary>
-    public Integration.MergeQueue Merges => _merges ??= new Integration.MergeQueue(this, MergeOrder);
+    /// <summary>The integration branch's commit when the run (or the resume) began.</summary>
+    public string InitialTip { get; init; } = string.Empty;
 
+    /// <summary>Where validated patches wait for the integration branch, and are applied, validated and committed.</summary>
+    public Integration.MergeQueue Merges
+    {
+        get
+        {
+            // Made on first use (after the init properties are set), once: two queues would integrate at the same time.
+            lock (_mergesGate)
+            {
+                return _merges ??= new Integration.MergeQueue(this, MergeOrder, InitialTip);
+            }
+        }
+    }
+
+    private readonly Lock _mergesGate = new();
     private Integration.MergeQueue? _merges;
 
-    /// <summary>The integration branch's commit: what every attempt starts from. The integration worktree itself is
-    /// detached and may hold commits the validators have not passed yet.</summary>
-    public Task<string> IntegrationHeadAsync() =>
-        Git.GitCli.OutputAsync(Repository, ["rev-parse", "--verify", "refs/heads/" + IntegrationBranch], CancellationToken.None);
+    /// <summary>The integration branch's validated tip: what every attempt starts from. The integration worktree itself
+    /// is detached and may hold commits the validators have not passed yet.</summary>
+    public Task<string> IntegrationHeadAsync() => Task.FromResult(Merges.Tip);
 
     public string RunFolder => Path.Combine(Repository, Config.Isolation.WorktreeDir, RunId);
 

@@ -59,34 +59,52 @@ public sealed partial class RunExecutor
     }
 
     /// <summary>
-    /// The run <c>uet run</c> should continue instead of starting a new one: the newest unfinished run, with whether
-    /// its recorded workstreams are the ones given now. Null when every run has ended.
+    /// The run <c>uet run</c> should continue instead of starting a new one: <paramref name="preferred"/> if it is
+    /// unfinished, else the newest unfinished run, with whether its recorded workstreams are the ones given now. Null
+    /// when every run has ended.
     /// </summary>
-    public async Task<(string RunId, bool SameWorkstreams)?> FindUnfinishedAsync(IReadOnlyList<Workstream> workstreams, CancellationToken cancellationToken)
+    public async Task<(string RunId, bool SameWorkstreams)?> FindUnfinishedAsync(IReadOnlyList<Workstream> workstreams, string? preferred, CancellationToken cancellationToken)
     {
         var unfinished = (await store.ListRunsAsync(int.MaxValue, cancellationToken).ConfigureAwait(false))
-            .FirstOrDefault(r => r.State == StateMachines.Run.Running);
+            .Where(r => r.State == StateMachines.Run.Running)
+            .OrderByDescending(r => r.RunId == preferred)
+            .FirstOrDefault();
         if (unfinished is null)
         {
             return null;
         }
 
-        // Where a file was read from (its path, as typed) is not part of what a workstream asks for.
-        static string Key(Workstream ws) => JsonSerializer.Serialize(ws with { Location = default });
+        // Where a file was read from (its path as typed, lines and columns) is not part of what a workstream asks for.
+        static string Key(Workstream ws) => JsonSerializer.Serialize(ws with
+        {
+            Location = default,
+            DependsOn = [.. ws.DependsOn.Select(d => d with { Location = default })],
+            Blocks = [.. ws.Blocks.Select(d => d with { Location = default })],
+        });
         var recorded = (await store.RunWorkstreamsAsync(unfinished.RunId, cancellationToken).ConfigureAwait(false))
             .Select(d => Key(JsonSerializer.Deserialize<Workstream>(d.Definition)!)).Order(StringComparer.Ordinal);
         return (unfinished.RunId, recorded.SequenceEqual(workstreams.Select(Key).Order(StringComparer.Ordinal)));
     }
 
     /// <summary>
-    /// Gives up an unfinished run (<c>uet run --new</c>): it becomes 'cancelled', its results stay on its branch. Refused
-    /// while a live process holds it.
+    /// Gives up an unfinished run (<c>uet run --new</c>): under its run lock (refused while a live process holds it),
+    /// its leftover worktrees are removed, whatever was in flight is settled as a resume would (patches on its branch
+    /// committed, the rest failed, its workers terminated), and the run becomes 'cancelled'. Its results so far stay
+    /// on its branch.
     /// </summary>
     public async Task AbandonAsync(string runId, CancellationToken cancellationToken)
     {
+        var none = CancellationToken.None;
+        var branch = config.Integration.Branch.Replace("{run_id}", runId, StringComparison.Ordinal);
         await RunLock.AcquireAsync(store, runId, clock, TimeSpan.FromMinutes(1), cancellationToken).ConfigureAwait(false);
         try
         {
+            await Cleaner.CleanRunAsync(repository, config.Isolation.WorktreeDir, runId, none).ConfigureAwait(false);
+            if ((await GitCli.RunAsync(repository, ["rev-parse", "--verify", "--quiet", "refs/heads/" + branch], none).ConfigureAwait(false)).ExitCode == 0)
+            {
+                await ReconcileAsync(runId, branch).ConfigureAwait(false);
+            }
+
             await ChangeAsync(EntityKind.Run, runId, StateMachines.Run.Cancelled, "abandoned: a new run was started with uet run --new").ConfigureAwait(false);
         }
         finally

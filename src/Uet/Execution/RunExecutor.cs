@@ -75,8 +75,10 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             var workers = await pool.SpawnAsync(options.Workers, runId, none).ConfigureAwait(false);
             heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
 
-            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report) {
+            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report)
+            {
                 Resuming = loadPrior is not null,
+                InitialTip = await GitRepository.ResolveAsync(repository, "refs/heads/" + branch, none).ConfigureAwait(false),
                 MergeOrder = plan.Workstreams.OrderBy(p => p.Wave).ThenBy(p => p.Rank).Select((p, i) => (p.Id, i)).ToDictionary(x => x.Id, x => x.i, StringComparer.Ordinal),
             };
             var outcomes = await DispatchAsync(context, workstreams, plan, workers, prior, stopping).ConfigureAwait(false);
@@ -91,7 +93,8 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
                 await ChangeAsync(EntityKind.Run, runId, state, Describe(outcomes)).ConfigureAwait(false);
             }
 
-            var final = await context.IntegrationHeadAsync().ConfigureAwait(false);
+            await context.Merges.GuardBranchAsync().ConfigureAwait(false);
+            var final = context.Merges.Tip;
             return new RunSummary(runId, state ?? "interrupted", branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

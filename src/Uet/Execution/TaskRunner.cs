@@ -75,11 +75,12 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             // attempts that failed on their own (not those the interruption cut short).
             foreach (var (_, error, sha) in await run.Store.FailedAttemptsAsync(_taskId, CancellationToken.None).ConfigureAwait(false))
             {
-                if (!error.StartsWith(Interrupted, StringComparison.Ordinal))
+                if (error.StartsWith(Interrupted, StringComparison.Ordinal))
                 {
-                    _errors.Add(error);
+                    continue;
                 }
 
+                _errors.Add(error);
                 if (sha is not null)
                 {
                     _diffHashes.Add(sha);
@@ -303,7 +304,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             return (null, error);
         }
 #pragma warning disable CA1031 // An attempt ends in a failed step whatever broke; only the run's own stop is not a failure.
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not QueueFailure)
 #pragma warning restore CA1031
         {
             return (null, run.Redactor.Clean(ex is GitProcessException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"));

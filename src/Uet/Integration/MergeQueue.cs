@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using System.Globalization;
 using Uet.Config;
 using Uet.Execution;
 using Uet.Git;
 using Uet.State;
+using Uet.Telemetry;
 using Uet.Workstreams;
 using P = Uet.State.StateMachines.Patch;
 
@@ -18,6 +20,12 @@ internal sealed record MergeRequest(Workstream Workstream, int Attempt, string P
 internal sealed record QueueOutcome(string? Commit, string? Error, bool RolledBack);
 
 /// <summary>
+/// The integration branch moved to a commit but the store could not record it: the run must stop (a retry would apply
+/// the change again); <c>uet resume</c> finds the commit by its trailer.
+/// </summary>
+internal sealed class QueueFailure(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>
 /// The merge queue. Patches wait here and are integrated in a deterministic order (wave, then critical path, then id)
 /// by whichever submitter holds the queue, so there is never more than one integration at a time and no background task
 /// to lose an error in.
@@ -30,22 +38,30 @@ internal sealed record QueueOutcome(string? Commit, string? Error, bool RolledBa
 /// the ones after it go back to the queue to be applied again on the new head. With a batch size of 1 this is exactly
 /// one validation per patch; with a larger one the outcome is the same as one at a time, as long as a validator's
 /// verdict on a commit depends only on which patches it holds (a failure caused by one patch stays a failure with
-/// more patches on top), which is what bisection in any merge queue relies on.
+/// more patches on top), which is what bisection in any merge queue relies on. Files git ignores (build outputs)
+/// are kept between validations, as they are one at a time, for incremental builds.
 /// </para>
 /// <para>
-/// The branch itself only ever points at validated commits: a crash mid-round leaves at most unreferenced commits,
-/// and a resume finds on the branch exactly the patches that were verified.
+/// The branch only ever points at validated commits, and the queue alone moves it: its tip is kept here, attempts
+/// start from it, and a branch moved by anything else (a tool checking it out in its worktree) is put back. A crash
+/// mid-round leaves at most unreferenced commits, and a resume finds on the branch exactly the verified patches.
 /// </para>
 /// </summary>
-internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int> order)
+internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int> order, string tip)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly List<Entry> _waiting = [];
     private readonly int _batchSize = Math.Max(1, run.Config.Integration.BatchSize);
     private int _validations;
+    private string _tip = tip;
 
     /// <summary>How many times the validators ran (each time, all those that apply), for reports and benchmarks.</summary>
     public int Validations => Volatile.Read(ref _validations);
+
+    /// <summary>The integration branch's validated tip: where every attempt starts.</summary>
+    public string Tip => Volatile.Read(ref _tip);
+
+    private string BranchRef => "refs/heads/" + run.IntegrationBranch;
 
     /// <summary>Queues a patch (already in state <c>queued</c>) and returns once it has been committed or rejected.</summary>
     public async Task<QueueOutcome> SubmitAsync(MergeRequest request) => (await SubmitAllAsync([request]).ConfigureAwait(false))[0];
@@ -53,7 +69,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     /// <summary>Queues several patches at once (they may share a batch) and returns what became of each, in order.</summary>
     public async Task<IReadOnlyList<QueueOutcome>> SubmitAllAsync(IReadOnlyList<MergeRequest> requests)
     {
-        var entries = requests.Select(r => new Entry(r, order.GetValueOrDefault(r.Workstream.Id, int.MaxValue))).ToList();
+        var entries = requests.Select(r => new Entry(r, order.GetValueOrDefault(r.Workstream.Id, int.MaxValue), Activity.Current)).ToList();
         lock (_waiting)
         {
             _waiting.AddRange(entries);
@@ -89,11 +105,33 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         return outcomes;
     }
 
-    private sealed class Entry(MergeRequest request, int order)
+    /// <summary>
+    /// Puts the branch back on the queue's tip if anything else moved it (a tool that checked it out in its worktree and
+    /// committed, a user): only validated commits are ever on it. Called before each round and at the end of the run.
+    /// </summary>
+    public async Task GuardBranchAsync()
+    {
+        var none = CancellationToken.None;
+        var current = await GitCli.RunAsync(run.Repository, ["rev-parse", "--verify", "--quiet", BranchRef], none).ConfigureAwait(false);
+        var at = current.StandardOutput.Trim();
+        if (current.ExitCode == 0 && at == Tip)
+        {
+            return;
+        }
+
+        await GitCli.OutputAsync(run.Repository, ["update-ref", "-m", "uet: put back by the merge queue", BranchRef, Tip], none).ConfigureAwait(false);
+        run.Report(new RunProgress("warning", run.IntegrationBranch,
+            $"{run.IntegrationBranch} was {(current.ExitCode == 0 ? "moved to " + at[..Math.Min(12, at.Length)] : "deleted")} outside the merge queue; put back at {Tip[..12]}", 0, 0));
+    }
+
+    private sealed class Entry(MergeRequest request, int order, Activity? span)
     {
         public MergeRequest Request { get; } = request;
 
         public int Order { get; } = order;
+
+        /// <summary>The submitter's span: what this patch's validation and state changes belong to.</summary>
+        public Activity? Span { get; } = span;
 
         public TaskCompletionSource<QueueOutcome> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -106,12 +144,11 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     /// </summary>
     private async Task RoundAsync(List<Entry> batch)
     {
-        var none = CancellationToken.None;
         var chain = new List<Entry>();
         try
         {
-            var tip = await BranchTipAsync().ConfigureAwait(false);
-            await GitRepository.ResetAsync(run.IntegrationWorktree, none, tip).ConfigureAwait(false);
+            await GuardBranchAsync().ConfigureAwait(false);
+            await DetachAtAsync(Tip).ConfigureAwait(false);
             IReadOnlyList<(ValidatorConfig Validator, bool Blocking)>? validators = null;
             foreach (var entry in batch)
             {
@@ -121,7 +158,19 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
                     break; // validated together only with the same validators, or the verdict would not be one-at-a-time's
                 }
 
-                var added = await AddToChainAsync(entry, chain.Count == 0 ? tip : chain[^1].Commit!).ConfigureAwait(false);
+                bool? added;
+                try
+                {
+                    added = await AddToChainAsync(entry, chain.Count == 0 ? Tip : chain[^1].Commit!).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GitProcessException)
+                {
+                    // This patch alone (its ledger file unreadable, git refusing it): as it would be one at a time.
+                    await FailAsync(entry, run.Redactor.Clean("integration failed: " + ex.Message)).ConfigureAwait(false);
+                    await DetachAtAsync(chain.Count == 0 ? Tip : chain[^1].Commit!).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (added is null)
                 {
                     break; // it may apply once the chain so far is settled: next round
@@ -136,26 +185,25 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
 
             if (chain.Count > 0)
             {
-                await SettleAsync(chain, validators!, tip).ConfigureAwait(false);
+                await SettleAsync(chain, validators!).ConfigureAwait(false);
             }
         }
 #pragma warning disable CA1031 // Whatever broke (git, the disk), each waiting task must get an answer, and the queue must go on.
         catch (Exception ex) when (ex is not OperationCanceledException)
 #pragma warning restore CA1031
         {
+            // The chain's patches (or, when nothing was chained, the whole batch, so that the round still ends something)
+            // fail; patches not yet tried go back to the queue.
             var why = run.Redactor.Clean("integration failed: " + ex.Message);
-            foreach (var entry in batch.Where(e => !e.Done.Task.IsCompleted))
+            foreach (var entry in (chain.Count > 0 ? chain : batch).Where(e => !e.Done.Task.IsCompleted))
             {
                 if (entry.Commit is { } commit && await OnBranchAsync(commit).ConfigureAwait(false))
                 {
-                    // The branch moved but the store could not say so: never retry it as if it were not applied.
-                    // The task's attempt fails with this error; a resume finds the commit by its trailer.
-                    entry.Done.TrySetException(ex);
+                    entry.Done.TrySetException(new QueueFailure($"{entry.Request.Workstream.Id}: committed on {run.IntegrationBranch} but not recorded: {why}", ex));
                     continue;
                 }
 
-                await TryChangeAsync(entry.Request.PatchId, P.ApplyFailed, why).ConfigureAwait(false);
-                entry.Done.TrySetResult(new QueueOutcome(null, why, false));
+                await FailAsync(entry, why).ConfigureAwait(false);
             }
         }
         finally
@@ -164,15 +212,6 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
             lock (_waiting)
             {
                 _waiting.AddRange(unfinished);
-            }
-
-            try
-            {
-                await GitRepository.ResetAsync(run.IntegrationWorktree, none, await BranchTipAsync().ConfigureAwait(false)).ConfigureAwait(false);
-            }
-            catch (GitProcessException)
-            {
-                // The next round resets again before it builds anything.
             }
         }
     }
@@ -186,7 +225,6 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     {
         var none = CancellationToken.None;
         var request = entry.Request;
-        var onBranch = parent == await BranchTipAsync().ConfigureAwait(false);
 
         // Apply exactly the bytes that were checked: the ledger file is re-read and its hash compared, so nothing that
         // ran after the check (the acceptance gate, a tool's leftover process) can slip a different patch in.
@@ -201,7 +239,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         var (applied, applyMessage) = await GitRepository.ApplyAsync(run.IntegrationWorktree, bytes, none).ConfigureAwait(false);
         if (!applied)
         {
-            if (!onBranch)
+            if (parent != Tip)
             {
                 return null;
             }
@@ -217,9 +255,14 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         var (commit, commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
         if (commit is null)
         {
-            await GitRepository.ResetAsync(run.IntegrationWorktree, none, parent).ConfigureAwait(false);
+            await DetachAtAsync(parent).ConfigureAwait(false);
             await RejectAsync(entry, "the integration commit failed: " + commitMessage).ConfigureAwait(false);
             return false;
+        }
+
+        if ((await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", $"{commit}^"], none).ConfigureAwait(false)) != parent)
+        {
+            throw new InvalidOperationException($"the integration commit of {ws.Id} is not on top of {parent[..12]}; the integration worktree was changed under the merge queue");
         }
 
         entry.Commit = commit;
@@ -227,7 +270,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     }
 
     /// <summary>Validates the chain's tip; on failure bisects to the first failing commit. Moves the branch and records the outcome.</summary>
-    private async Task SettleAsync(List<Entry> chain, IReadOnlyList<(ValidatorConfig Validator, bool Blocking)> validators, string tip)
+    private async Task SettleAsync(List<Entry> chain, IReadOnlyList<(ValidatorConfig Validator, bool Blocking)> validators)
     {
         var none = CancellationToken.None;
         var culprit = -1;
@@ -259,20 +302,20 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         var passed = culprit < 0 ? chain : chain[..culprit];
         if (passed.Count > 0)
         {
-            // Committed first (the branch moves only if nobody else moved it), recorded after, together: a patch is
-            // never 'verified' without its commit on the branch.
+            // Committed first (the branch moves only from the tip the queue knows, and only forward), recorded after,
+            // together: a patch is never 'verified' without its commit on the branch.
             var newTip = passed[^1].Commit!;
-            await GitCli.OutputAsync(run.Repository, ["update-ref", "-m", "uet: integrate", BranchRef, newTip, tip], none).ConfigureAwait(false);
-            var reason = validators.Count == 0 ? "no validators configured" : passed.Count == 1 ? "validators passed" : $"validators passed on a batch of {passed.Count}";
-            await run.TransactAsync(async (transaction, _) =>
+            var oldTip = Tip;
+            if ((await GitCli.RunAsync(run.Repository, ["merge-base", "--is-ancestor", oldTip, newTip], none).ConfigureAwait(false)).ExitCode != 0)
             {
-                foreach (var entry in passed)
-                {
-                    await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Applied, "applied to the integration worktree").ConfigureAwait(false);
-                    await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Verified, reason).ConfigureAwait(false);
-                    await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Committed, $"commit {entry.Commit}").ConfigureAwait(false);
-                }
-            }).ConfigureAwait(false);
+                throw new InvalidOperationException($"refusing to move {run.IntegrationBranch}: {newTip[..12]} does not descend from its tip {oldTip[..12]}");
+            }
+
+            await GuardBranchAsync().ConfigureAwait(false);
+            await GitCli.OutputAsync(run.Repository, ["update-ref", "-m", "uet: integrate", BranchRef, newTip, oldTip], none).ConfigureAwait(false);
+            Volatile.Write(ref _tip, newTip);
+            var reason = validators.Count == 0 ? "no validators configured" : passed.Count == 1 ? "validators passed" : $"validators passed on a batch of {passed.Count}";
+            await RecordAsync(passed, reason).ConfigureAwait(false);
             FaultInjection.Hit(FaultInjection.AfterPatchCommitted);
             foreach (var entry in passed)
             {
@@ -286,14 +329,60 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         }
     }
 
+    /// <summary>
+    /// Records committed patches. The branch has moved already, so this must not give up on a busy database: it tries
+    /// again, and if the store still refuses, the run has to stop (see <see cref="QueueFailure"/>), never retry a task.
+    /// </summary>
+    private async Task RecordAsync(List<Entry> passed, string reason)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await run.TransactAsync(async (transaction, _) =>
+                {
+                    foreach (var entry in passed)
+                    {
+                        using var adopted = Adopt(entry);
+                        await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Applied, "applied to the integration worktree").ConfigureAwait(false);
+                        await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Verified, reason).ConfigureAwait(false);
+                        await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Committed, $"commit {entry.Commit}").ConfigureAwait(false);
+                    }
+                }).ConfigureAwait(false);
+                return;
+            }
+            catch (StateException ex) when (attempt < 3)
+            {
+                run.Report(new RunProgress("warning", passed[0].Request.Workstream.Id, $"recording the integration failed ({ex.Message}); trying again", 0, 0));
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), run.Clock, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
     private async Task RejectAsync(Entry entry, string why)
     {
         await run.TransactAsync(async (transaction, _) =>
         {
+            using var adopted = Adopt(entry);
             await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.Applied, "applied to the integration worktree").ConfigureAwait(false);
             await run.ChangeInAsync(transaction, EntityKind.Patch, entry.Request.PatchId, P.RolledBack, why).ConfigureAwait(false);
         }).ConfigureAwait(false);
         entry.Done.TrySetResult(new QueueOutcome(null, why, true));
+    }
+
+    /// <summary>A patch that could not be integrated at all: apply_failed (its attempt may be retried on the new head).</summary>
+    private async Task FailAsync(Entry entry, string why)
+    {
+        try
+        {
+            await run.ChangeAsync(EntityKind.Patch, entry.Request.PatchId, P.ApplyFailed, why).ConfigureAwait(false);
+        }
+        catch (StateException)
+        {
+            // The store is what broke: the task still gets its answer (and its own next write will fail the same way).
+        }
+
+        entry.Done.TrySetResult(new QueueOutcome(null, why, false));
     }
 
     /// <summary>Runs the validators on the chain's commit <paramref name="index"/>; null when they pass, else why it is rejected.</summary>
@@ -301,11 +390,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     {
         var none = CancellationToken.None;
         var at = chain[index];
-        if (await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false) != at.Commit)
-        {
-            await GitRepository.ResetAsync(run.IntegrationWorktree, none, at.Commit!).ConfigureAwait(false);
-        }
-
+        await DetachAtAsync(at.Commit!).ConfigureAwait(false);
         if (validators.Count == 0)
         {
             return null;
@@ -318,8 +403,8 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         var batch = string.Join(',', chain.Take(index + 1).Select(e => e.Request.Workstream.Id));
         foreach (var (validator, blocking) in validators)
         {
-            // Under the span of the patch whose submitter holds the queue: with batching, one validation covers several.
-            using var span = Telemetry.UetTelemetry.StartValidator(run.RunId, ws.Id, validator.Name);
+            // A child of the patch's own span, whoever's flow runs it; with batching, one validation covers several.
+            using var span = UetTelemetry.StartValidator(run.RunId, ws.Id, validator.Name, at.Span?.Context ?? default);
             span?.SetTag("uet.batch", batch);
             var spec = new ProcessSpec(validator.Run, run.IntegrationWorktree, new Dictionary<string, string>(StringComparer.Ordinal)
             {
@@ -329,7 +414,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
                 ["UET_VALIDATOR"] = validator.Name,
             }, run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
             var outcome = await ProcessRunner.RunAsync(spec, run.Redactor, run.Clock, none).ConfigureAwait(false);
-            Telemetry.UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
+            UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
             if (outcome.Succeeded)
             {
                 continue;
@@ -344,9 +429,22 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
             run.Report(new RunProgress("warning", ws.Id, "non-blocking " + why, 0, 0));
         }
 
-        return await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false) == at.Commit
+        // A validator must leave HEAD alone: not commit, not check out (an attached HEAD would let the next commit move a branch).
+        var attached = (await GitCli.RunAsync(run.IntegrationWorktree, ["symbolic-ref", "--quiet", "HEAD"], none).ConfigureAwait(false)).ExitCode == 0;
+        return !attached && await GitCli.OutputAsync(run.IntegrationWorktree, ["rev-parse", "HEAD"], none).ConfigureAwait(false) == at.Commit
             ? null
-            : "a validator moved the integration branch (it must not commit or check out)";
+            : "a validator moved the integration worktree's HEAD (it must not commit or check out)";
+    }
+
+    /// <summary>
+    /// The integration worktree at <paramref name="commit"/>, detached, with its files and index and nothing untracked
+    /// left but ignored files. Fails loudly: a chain must never be built on a worktree that is not where it should be.
+    /// </summary>
+    private async Task DetachAtAsync(string commit)
+    {
+        var none = CancellationToken.None;
+        await GitCli.OutputAsync(run.IntegrationWorktree, ["-c", "core.hooksPath=/dev/null", "checkout", "--quiet", "--force", "--detach", commit], none).ConfigureAwait(false);
+        await GitCli.OutputAsync(run.IntegrationWorktree, ["clean", "-fdq"], none).ConfigureAwait(false);
     }
 
     /// <summary>The validators that apply to a workstream: all of them, or those of its test gates (plus gateless ones).</summary>
@@ -357,10 +455,6 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         return chosen.Select(v => (v, v.Gate is not { } gate
             || workstream.TestGates.Where(g => g.Type == gate).DefaultIfEmpty(new TestGate(gate, true, true)).Any(g => g.Blocking))).ToArray();
     }
-
-    private string BranchRef => "refs/heads/" + run.IntegrationBranch;
-
-    private Task<string> BranchTipAsync() => GitCli.OutputAsync(run.Repository, ["rev-parse", "--verify", BranchRef], CancellationToken.None);
 
     private async Task<bool> OnBranchAsync(string commit)
     {
@@ -374,15 +468,20 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         }
     }
 
-    private async Task TryChangeAsync(string patchId, string to, string why)
+    /// <summary>While recording a patch's states, its submitter's span is the current one, so the events land in its trace.</summary>
+    private static Restore Adopt(Entry entry)
     {
-        try
+        var saved = Activity.Current;
+        if (entry.Span is not null)
         {
-            await run.ChangeAsync(EntityKind.Patch, patchId, to, why).ConfigureAwait(false);
+            Activity.Current = entry.Span;
         }
-        catch (StateException)
-        {
-            // Already past 'queued' (or the store is what broke): the task still gets its answer.
-        }
+
+        return new Restore(saved);
+    }
+
+    private readonly struct Restore(Activity? saved) : IDisposable
+    {
+        public void Dispose() => Activity.Current = saved;
     }
 }

@@ -40,8 +40,9 @@ public static class UetTelemetry
     public static Activity? StartPatchApply(string runId, string workstreamId, string? sha256) =>
         Source.StartActivity("uet.patch.apply")?.SetTag(RunIdTag, runId).SetTag(WorkstreamTag, workstreamId).SetTag("uet.patch.sha256", sha256);
 
-    public static Activity? StartValidator(string runId, string workstreamId, string validator) =>
-        Source.StartActivity("uet.validator")?.SetTag(RunIdTag, runId).SetTag(WorkstreamTag, workstreamId).SetTag("uet.validator", validator);
+    /// <summary>One validator run; <paramref name="parent"/> is the patch's own span when another submitter's flow runs it.</summary>
+    public static Activity? StartValidator(string runId, string workstreamId, string validator, ActivityContext parent = default) =>
+        Source.StartActivity("uet.validator", ActivityKind.Internal, parent)?.SetTag(RunIdTag, runId).SetTag(WorkstreamTag, workstreamId).SetTag("uet.validator", validator);
 
     /// <summary>Marks a span as failed with a one-line reason.</summary>
     public static void Fail(Activity? activity, string? reason)

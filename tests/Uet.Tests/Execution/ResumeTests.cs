@@ -24,7 +24,7 @@ public sealed class ResumeTests : IDisposable
     private async Task KillMidRunAsync(string runId)
     {
         var started = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".slow-started");
-        _dir.Write("workstreams/ws-slow.json", $$"""{ "id": "ws-slow", "files_scope": ["slow.txt"], "command": ["sh", "-c", "touch {{started}}; sleep 2; echo slow > slow.txt"] }""");
+        _dir.Write("workstreams/ws-slow.json", $$"""{ "id": "ws-slow", "depends_on": ["ws-a"], "files_scope": ["slow.txt"], "command": ["sh", "-c", "touch {{started}}; sleep 2; echo slow > slow.txt"] }""");
         File.Delete(started); // a run that continued an earlier one ran ws-slow again
         using var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--run-id", runId);
         var waited = Stopwatch.StartNew();
@@ -45,8 +45,8 @@ public sealed class ResumeTests : IDisposable
         _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
         await KillMidRunAsync("r-first");
 
-        // The same workstreams: 'uet run' carries on with the unfinished run instead of starting over.
-        var again = CliRunner.Uet(_dir.Path, "run");
+        // The same workstreams (the folder spelled another way): 'uet run' carries on with the unfinished run.
+        var again = CliRunner.Uet(_dir.Path, "run", "./workstreams/");
         Assert.True(again.ExitCode == 0, again.ToString());
         Assert.Contains("run r-first did not finish; continuing it", again.Stderr, StringComparison.Ordinal);
         Assert.Equal("r-first completed", Scalar("SELECT group_concat(run_id || ' ' || state, ', ') FROM runs"));

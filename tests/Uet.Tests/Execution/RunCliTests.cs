@@ -265,4 +265,101 @@ public sealed class RunCliTests : IDisposable
         Assert.Equal("3", CliRunner.Run(_dir.Path, "git", ["cat-file", "-s", "uet/r-x:bin.dat"]).Stdout.Trim());
         Assert.Contains("R old.txt -> new.txt", Scalar("SELECT files FROM patches"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Run_ToolChecksOutTheIntegrationBranchAndCommits_BranchPutBackAndRejectedChangeNotOnIt()
+    {
+        // The integration branch is checked out nowhere (the merge queue works detached), so a tool could take it in
+        // its worktree and commit: the queue alone moves it, and puts it back.
+        _dir.Write(".uet/config.yaml", """
+            execution:
+              retry_policy: { max_retries: 0, backoff_seconds: 0 }
+            validation:
+              validators:
+                - name: tests
+                  run: [sh, -c, "! grep -rq BAD --include=*.txt ."]
+            """);
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "git checkout -q uet/r-t && echo BAD > a.txt && git add a.txt && git -c user.name=x -c user.email=x@x commit -qm tool"] }""");
+        _dir.Write("workstreams/ws-b.json", """{ "id": "ws-b", "depends_on": ["ws-a"], "files_scope": ["b.txt"], "command": ["sh", "-c", "echo b > b.txt"] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-t");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("rolled_back", Scalar("SELECT state FROM patches WHERE task_id = 'r-t:ws-a'"));
+        Assert.Contains("outside the merge queue; put back", result.Stdout, StringComparison.Ordinal);
+        var files = CliRunner.Run(_dir.Path, "git", ["ls-tree", "-r", "--name-only", "uet/r-t"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["README.md"], files);
+        Assert.Equal(CliRunner.GitOutput(_dir.Path, "rev-parse", "main"), CliRunner.GitOutput(_dir.Path, "rev-parse", "uet/r-t"));
+    }
+
+    [Fact]
+    public void Run_ValidatorChecksOutABranch_PatchRejectedAndThatBranchNeverMoves()
+    {
+        CliRunner.Git(_dir.Path, "branch", "develop");
+        var develop = CliRunner.GitOutput(_dir.Path, "rev-parse", "develop");
+        _dir.Write(".uet/config.yaml", """
+            execution:
+              retry_policy: { max_retries: 0, backoff_seconds: 0 }
+            validation:
+              validators:
+                - name: v
+                  run: [sh, -c, "git checkout -q develop 2>/dev/null; exit 0"]
+            """);
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
+        _dir.Write("workstreams/ws-b.json", """{ "id": "ws-b", "files_scope": ["b.txt"], "command": ["sh", "-c", "echo b > b.txt"] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-v", "-w", "1");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM patches WHERE state = 'rolled_back'"));
+        Assert.Contains("a validator moved the integration worktree's HEAD", result.Stdout, StringComparison.Ordinal);
+        Assert.Equal(develop, CliRunner.GitOutput(_dir.Path, "rev-parse", "develop"));
+        Assert.Equal(develop, CliRunner.GitOutput(_dir.Path, "rev-parse", "uet/r-v"));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void Run_EightPatchesOneRejected_SameBranchWhateverTheBatchSize(int batchSize)
+    {
+        // Eight tools that finish together (each waits for the others), one validator for all: with a batch size of 4
+        // the waiting patches share validations and the bad one is found by bisection; the branch is the same.
+        var gate = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".gate");
+        Directory.CreateDirectory(gate);
+        var runs = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".validations");
+        _dir.Write(".uet/config.yaml", $$"""
+            execution:
+              retry_policy: { max_retries: 0, backoff_seconds: 0 }
+            validation:
+              validators:
+                - name: tests
+                  run: [sh, -c, "sleep 0.3; echo run >> {{runs}}; ! grep -rq BAD --include=*.txt ."]
+            integration:
+              batch_size: {{batchSize}}
+            """);
+        for (var i = 1; i <= 8; i++)
+        {
+            var text = i == 6 ? "BAD" : $"ok {i}";
+            _dir.Write($"workstreams/ws-{i}.json", $$"""{ "id": "ws-{{i}}", "files_scope": ["f{{i}}.txt"], "command": ["sh", "-c", "touch {{gate}}/{{i}}; n=0; while [ $(ls {{gate}} | wc -l) -lt 8 ] && [ $n -lt 200 ]; do sleep 0.05; n=$((n+1)); done; echo '{{text}}' > f{{i}}.txt"] }""");
+        }
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-b", "-w", "8");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("rolled_back", Scalar("SELECT state FROM patches WHERE task_id = 'r-b:ws-6'"));
+        Assert.Equal("7", Scalar("SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
+        var files = CliRunner.Run(_dir.Path, "git", ["ls-tree", "-r", "--name-only", "uet/r-b"]).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["README.md", "f1.txt", "f2.txt", "f3.txt", "f4.txt", "f5.txt", "f7.txt", "f8.txt"], files.Order(StringComparer.Ordinal));
+        var validations = File.ReadAllLines(runs).Length;
+        File.Delete(runs);
+        Directory.Delete(gate, recursive: true);
+        if (batchSize == 1)
+        {
+            Assert.Equal(8, validations);
+        }
+        else
+        {
+            Assert.True(validations < 8, $"{validations} validations with batch_size {batchSize}");
+        }
+    }
 }

@@ -36,7 +36,7 @@ public sealed class MergeQueueTests : IDisposable
     /// Patches named by the files they add: <c>ok-*</c> pass the validator, <c>bad-*</c> make it fail (it fails while any
     /// bad-* file exists), and two patches adding the same <c>clash.txt</c> with other content conflict.
     /// </summary>
-    private async Task<Result> IntegrateAsync(int batchSize, IReadOnlyList<(string File, string Content)> patches)
+    private async Task<Result> IntegrateAsync(int batchSize, IReadOnlyList<(string File, string Content)> patches, bool concurrently = false)
     {
         var root = Path.Combine(_dir.Path, $"k{batchSize}");
         var repo = Path.Combine(root, "repo");
@@ -95,9 +95,13 @@ public sealed class MergeQueueTests : IDisposable
         };
         var context = new RunContext(repo, config, store, TimeProvider.System, new Redactor([]), new RunOptions(1), RunId, integration, $"uet/{RunId}", new AdapterRegistry(config), _ => { })
         {
+            InitialTip = baseCommit,
             MergeOrder = requests.Select((r, i) => (r.Workstream.Id, i)).ToDictionary(x => x.Id, x => x.i),
         };
-        var outcomes = await context.Merges.SubmitAllAsync(requests);
+        // All at once (they share batches), or each from a task of its own, as workers submit them, in any order.
+        IReadOnlyList<QueueOutcome> outcomes = concurrently
+            ? await Task.WhenAll(requests.Select(r => Task.Run(() => context.Merges.SubmitAsync(r))))
+            : await context.Merges.SubmitAllAsync(requests);
 
         var states = requests.Select(r => TestRepository.Scalar(repo, $"SELECT state FROM patches WHERE patch_id = '{r.PatchId}'")).ToList();
 
@@ -181,5 +185,18 @@ public sealed class MergeQueueTests : IDisposable
             Assert.Equal(reference.Tree, batched.Tree);
             Assert.True(batched.Validations < reference.Validations, $"batch size {k}: {batched.Validations} validations, one at a time {reference.Validations}");
         }
+    }
+
+    [Fact]
+    public async Task Concurrent_submitters_end_as_one_at_a_time()
+    {
+        // Twelve tasks submitting at once: whoever holds the queue integrates the others' patches too, in order.
+        var patches = Patches(12, 3, 9);
+        var reference = await IntegrateAsync(1, patches);
+        var batched = await IntegrateAsync(4, patches, concurrently: true);
+
+        Assert.Equal(reference.States, batched.States);
+        Assert.Equal(reference.CommittedWorkstreams.Order(StringComparer.Ordinal), batched.CommittedWorkstreams.Order(StringComparer.Ordinal));
+        Assert.Equal(reference.Tree, batched.Tree);
     }
 }

@@ -75,6 +75,7 @@ public sealed class OtlpExportTests : IDisposable
         var validators = spans.Where(s => s.Name == "uet.validator").ToList();
         Assert.Equal(3, validators.Count);
         Assert.All(validators, v => Assert.Equal("uet.patch.apply", ParentName(v)));
+        Assert.All(validators, v => Assert.Equal(v.Attributes["uet.workstream_id"], byId[v.ParentSpanId!].Attributes["uet.workstream_id"]));
         Assert.All(validators, v => Assert.Equal("check", v.Attributes["uet.validator"]));
         Assert.All(spans.Where(s => s.ParentSpanId is not null), s => Assert.True(s.StartNanos >= byId[s.ParentSpanId!].StartNanos && s.EndNanos <= byId[s.ParentSpanId!].EndNanos, s.Name));
 
