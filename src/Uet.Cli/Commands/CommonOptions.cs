@@ -62,8 +62,11 @@ internal sealed class CommonOptions
             throw UsageException.PathNotFound(explicitPath);
         }
 
-        return ConfigLoader.LoadFile(explicitPath ?? Path.Combine(RootDirectory(), ProjectInitializer.ConfigRelativePath));
+        return ConfigLoader.LoadFile(ConfigFile(parse));
     }
+
+    /// <summary>The config file in use: <c>--config</c>, else <c>.uet/config.yaml</c> at the repository root (it may not exist).</summary>
+    public string ConfigFile(ParseResult parse) => parse.GetValue(ConfigPath) ?? Path.Combine(RootDirectory(), ProjectInitializer.ConfigRelativePath);
 
     public WorkstreamSource Source(ParseResult parse, UetConfig config)
     {

@@ -53,6 +53,12 @@ internal static class ReportCommand
                 throw StateException.NotFound(EntityKind.Run, runId);
             }
 
+            // The estimates are the ones the run planned with: its recorded config, when it has one.
+            if (await store.RunConfigAsync(runId, cancellationToken).ConfigureAwait(false) is { } recorded)
+            {
+                config = Uet.Config.ConfigLoader.Parse(recorded, $"the config recorded for run {runId}");
+            }
+
             var report = await ReportBuilder.BuildAsync(store, runId, config.Execution.DefaultEstimate, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             if (target == "-")
             {

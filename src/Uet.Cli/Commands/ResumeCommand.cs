@@ -36,6 +36,7 @@ internal static class ResumeCommand
 
             using var jsonLog = new JsonLinesLog(Path.Combine(workspace.Root, config.Execution.LogDir));
             var progress = new RunProgressView(output.Out);
+            config = await RecordedConfig.ForRunAsync(store, target.RunId, config, RecordedConfig.Read(state.ConfigFile(parse)), output.Out).ConfigureAwait(false);
             var executor = new RunExecutor(workspace.Root, config, store, TimeProvider.System, Redactor.FromEnvironment(), progress.Report);
             var summary = await executor.ResumeAsync(target.RunId, new RunOptions(parse.GetValue(workers) ?? config.Execution.MaxWorkers), cancellationToken).ConfigureAwait(false);
             progress.Summary(summary);

@@ -111,7 +111,11 @@ internal static class RunCommand
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             using var jsonLog = new JsonLinesLog(Path.Combine(workspace.Root, config.Execution.LogDir));
             var progress = new RunProgressView(json ? output.Error : output.Out);
-            var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace);
+            var configText = RecordedConfig.Read(common.ConfigFile(parse));
+            var options = new RunOptions(workerCount ?? config.Execution.MaxWorkers, parse.GetValue(failFast), parse.GetValue(runId), DrainGrace: drainGrace)
+            {
+                ConfigText = configText,
+            };
 
             // A run that did not finish (killed, crashed, Ctrl+C) is continued, not left behind: a new run would redo
             // its work from scratch on another branch.
@@ -137,6 +141,7 @@ internal static class RunCommand
                 else
                 {
                     await output.Error.WriteLineAsync($"uet: run {unfinished.RunId} did not finish; continuing it ('uet run --new' starts a new run instead).").ConfigureAwait(false);
+                    config = await RecordedConfig.ForRunAsync(store, unfinished.RunId, config, configText, output.Error).ConfigureAwait(false);
                     start = executor => executor.ResumeAsync(unfinished.RunId, options, cancellationToken);
                 }
             }

@@ -51,8 +51,11 @@ internal sealed class StateOptions
             throw UsageException.PathNotFound(given);
         }
 
-        return ConfigLoader.LoadFile(parse.GetValue(ConfigPath) ?? Path.Combine(Root(), ProjectInitializer.ConfigRelativePath));
+        return ConfigLoader.LoadFile(ConfigFile(parse));
     }
+
+    /// <summary>The config file in use: <c>--config</c>, else <c>.uet/config.yaml</c> at the repository root (it may not exist).</summary>
+    public string ConfigFile(ParseResult parse) => parse.GetValue(ConfigPath) ?? Path.Combine(Root(), ProjectInitializer.ConfigRelativePath);
 
     private static string Root() => Workspace.FindRoot(Directory.GetCurrentDirectory()) ?? Directory.GetCurrentDirectory();
 

@@ -38,7 +38,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         return await ExecuteAsync(runId, branch, baseCommit, workstreams, plan, options, adapters, stopping, async () =>
         {
             await GitRepository.CreateBranchAsync(repository, branch, baseCommit, none).ConfigureAwait(false);
-            return async () => await RecordRunAsync(runId, workstreams, plan).ConfigureAwait(false);
+            return async () => await RecordRunAsync(runId, workstreams, plan, options.ConfigText).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
@@ -164,13 +164,14 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         string.Join(", ", outcomes.GroupBy(o => o.ResultName).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"));
 
     /// <summary>The run, the definitions it executes, and its tasks, all in one transaction: a run exists whole or not at all.</summary>
-    private async Task RecordRunAsync(string runId, IReadOnlyList<Workstream> workstreams, Plan plan)
+    private async Task RecordRunAsync(string runId, IReadOnlyList<Workstream> workstreams, Plan plan, string? configText)
     {
         var none = CancellationToken.None;
         await using var transaction = await store.BeginAsync(none).ConfigureAwait(false);
         await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Run, runId, null, new Dictionary<string, object?>
         {
             ["plan_hash"] = PlanHash(workstreams),
+            ["config"] = configText,
         }), none).ConfigureAwait(false);
         foreach (var ws in workstreams)
         {

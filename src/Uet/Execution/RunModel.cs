@@ -22,6 +22,9 @@ public sealed record RunOptions(
     public TimeSpan EffectiveDrainGrace => DrainGrace ?? TimeSpan.FromSeconds(10);
 
     public TimeSpan EffectiveLease => Lease ?? TimeSpan.FromSeconds(60);
+
+    /// <summary>The text of the config file the run was started with ('' = none, the defaults), recorded with the run.</summary>
+    public string? ConfigText { get; init; }
 }
 
 public enum TaskResult

@@ -31,6 +31,9 @@ public abstract class StateStore : IAsyncDisposable
     /// <summary>The workstream definitions (JSON) a run executes, as recorded when it started.</summary>
     public abstract Task<IReadOnlyList<(string WorkstreamId, string Definition)>> RunWorkstreamsAsync(string runId, CancellationToken cancellationToken);
 
+    /// <summary>The config text a run was started with ('' = the defaults); null when it was not recorded (an older uet).</summary>
+    public abstract Task<string?> RunConfigAsync(string runId, CancellationToken cancellationToken);
+
     public abstract Task<IReadOnlyList<OpenPatch>> OpenPatchesAsync(string runId, CancellationToken cancellationToken);
 
     public abstract Task<IReadOnlyList<string>> RunningStepsAsync(string runId, CancellationToken cancellationToken);

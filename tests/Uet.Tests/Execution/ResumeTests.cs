@@ -68,6 +68,29 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public async Task Resume_GoesOnWithTheConfigTheRunStartedWith()
+    {
+        // Started with a validator that passes; the file then gets one that fails everything: the resumed run still
+        // validates as it began, and says so.
+        _dir.Write(".uet/config.yaml", "validation:\n  validators:\n    - { name: ok, run: [\"true\"] }\n");
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
+        await KillMidRunAsync("r-cfg");
+        _dir.Write(".uet/config.yaml", "validation:\n  validators:\n    - { name: no, run: [\"false\"] }\n");
+
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("run r-cfg goes on with the config it started with", resumed.Stdout, StringComparison.Ordinal);
+        Assert.Equal("2", Scalar("SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
+        Assert.Contains("name: ok", Scalar("SELECT config FROM runs"), StringComparison.Ordinal);
+
+        // A new run takes the file as it is now.
+        var next = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-next");
+        Assert.True(next.ExitCode == 1, next.ToString());
+        Assert.Contains("validator no failed", next.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Resume_KeepsTheCircuitBreakersCount()
     {
         // Two attempts at most; killed while waiting to retry after the first failure, the resumed run makes one more

@@ -224,6 +224,11 @@ public sealed partial class SqliteStateStore : StateStore
             c => c.Parameters.AddWithValue("$run", runId),
             r => new TaskRecord(r.GetString(0), r.GetString(1), r.GetString(2)));
 
+    public override async Task<string?> RunConfigAsync(string runId, CancellationToken cancellationToken) =>
+        (await Query("SELECT config FROM runs WHERE run_id = $run",
+            c => c.Parameters.AddWithValue("$run", runId),
+            r => r.IsDBNull(0) ? null : r.GetString(0)).ConfigureAwait(false)).FirstOrDefault();
+
     public override Task<IReadOnlyList<(string WorkstreamId, string Definition)>> RunWorkstreamsAsync(string runId, CancellationToken cancellationToken) =>
         Query("SELECT workstream_id, definition FROM run_workstreams WHERE run_id = $run ORDER BY workstream_id",
             c => c.Parameters.AddWithValue("$run", runId),
