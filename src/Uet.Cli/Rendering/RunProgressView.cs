@@ -23,8 +23,8 @@ internal sealed class RunProgressView(TextWriter writer)
 
     public void Summary(RunSummary summary)
     {
+        // The headline (state, time, speedup) is the report's one-line summary, printed after this by the command.
         writer.WriteLine();
-        writer.WriteLine($"run {summary.RunId}: {summary.State} in {TimeText.Ago(summary.Elapsed)}");
         foreach (var group in summary.Tasks.GroupBy(t => t.ResultName).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             writer.WriteLine($"  {group.Count(),4} {group.Key}: {string.Join(", ", group.Select(t => t.WorkstreamId).Take(8))}{(group.Count() > 8 ? ", ..." : string.Empty)}");
