@@ -31,7 +31,14 @@ internal static class DoctorCommand
             var hasWorkstreams = parse.GetValue(common.Paths) is { Length: > 0 }
                 || source.Paths.All(p => Directory.Exists(p) && Directory.EnumerateFiles(p).Any(f => new FileNamePattern(source.Pattern).IsMatch(Path.GetFileName(f))));
             var set = hasWorkstreams ? WorkstreamLoader.Load(source, parse.GetValue(common.SkipInvalid), cancellationToken) : null;
-            var checks = set?.Workstreams.Select(ws => new WorkstreamCheck(ws.Id, registry.ToolOf(ws), registry.Problem(ws))).ToArray() ?? [];
+            var broken = tools.Where(t => t.Installed && t.Error is not null).ToDictionary(t => t.Name, t => t.Error!, StringComparer.Ordinal);
+            var checks = set?.Workstreams.Select(ws =>
+            {
+                var tool = registry.ToolOf(ws);
+                // Found but not working (its --version fails: a runtime too old, a broken install) fails as surely.
+                var problem = registry.Problem(ws) ?? (broken.TryGetValue(tool, out var error) ? $"{ws.Id} uses {tool}, which is installed but does not run: {error}" : null);
+                return new WorkstreamCheck(ws.Id, tool, problem);
+            }).ToArray() ?? [];
             var ok = (set is null || set.IsUsable) && checks.All(c => c.Problem is null);
 
             if (parse.GetValue(common.Json))

@@ -97,9 +97,11 @@ internal static class ReportCommand
             await info.WriteLineAsync(ReportText.Summary(report)).ConfigureAwait(false);
             await info.WriteLineAsync("report: " + paths[0]).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or StateException)
+#pragma warning disable CA1031 // The run is over and recorded; a report that cannot be made is a warning, never the run's failure.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
         {
-            await errors.WriteLineAsync($"uet: warning: the report of run {runId} could not be written: {ex.Message}").ConfigureAwait(false);
+            await errors.WriteLineAsync($"uet: warning: the report of run {runId} could not be written: {ex.Message} (uet report {runId} tries again)").ConfigureAwait(false);
         }
     }
 }

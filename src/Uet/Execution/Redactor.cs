@@ -26,7 +26,9 @@ public sealed partial class Redactor
     [GeneratedRegex("(^|_)(KEY|APIKEY|TOKEN|SECRET|PASSWORD|PASSWD|PASS|PWD|CREDENTIALS?|PAT)(_|$)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex SecretName();
 
-    public static bool IsSecretName(string name) => SecretName().IsMatch(name);
+    /// <summary>Whether a variable's name says it holds a secret. PWD and OLDPWD are the shell's working directories, not passwords.</summary>
+    public static bool IsSecretName(string name) =>
+        SecretName().IsMatch(name) && !name.Equals("PWD", StringComparison.OrdinalIgnoreCase) && !name.Equals("OLDPWD", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The secrets of this process's environment.</summary>
     public static Redactor FromEnvironment() => FromVariables(Environment.GetEnvironmentVariables()

@@ -88,6 +88,23 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }
         }
 
+        if (run.Resuming && ToolSpend.Limit(workstream) is { } limit
+            && (await run.Store.TaskUsageAsync(_taskId, CancellationToken.None).ConfigureAwait(false)).CostUsd is { } spent && spent >= limit)
+        {
+            // Its budget was spent before the interruption (an attempt cut short after it had paid): no attempt more.
+            var why = $"cost limit: the attempts of {workstream.Id} had cost {ToolUsage.FormatUsd(spent)} before the interruption, its max_cost_usd is {ToolUsage.FormatUsd(limit)}; not run again";
+            var start = _prelude;
+            await run.TransactAsync(async (transaction, token) =>
+            {
+                await start(transaction, token).ConfigureAwait(false);
+                await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Failed, why).ConfigureAwait(false);
+                _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+            _started = true;
+            run.Report(new RunProgress("failed", workstream.Id, why, 0, 0));
+            return new TaskOutcome(workstream.Id, TaskResult.Failed, previous, why, null);
+        }
+
         for (var attempt = previous + 1; ; attempt++)
         {
             var (outcome, error) = await AttemptAsync(attempt, abort).ConfigureAwait(false);
@@ -419,7 +436,17 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
         return outcome.Succeeded
             ? null
-            : run.Redactor.Clean($"{string.Join(' ', argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
+            : run.Redactor.Clean($"{Shown(argv)}: {outcome.Describe()}" + (outcome.Tail.Length > 0 ? "\n" + outcome.Tail : string.Empty));
+    }
+
+    /// <summary>
+    /// A command line as errors show it: whole when short, else the program alone. An AI tool's argv holds the whole
+    /// prompt, which holds the last error: shown whole, each retry's error (and prompt) would nest all the ones before.
+    /// </summary>
+    private static string Shown(IReadOnlyList<string> argv)
+    {
+        var line = string.Join(' ', argv);
+        return line.Length <= 200 && !line.Contains('\n', StringComparison.Ordinal) ? line : $"{argv[0]} (and {argv.Count - 1} arguments)";
     }
 
     private async Task<TaskOutcome> RolledBackAsync(string stepId, int attempt, string why)

@@ -29,16 +29,20 @@ public sealed record ExecutionReport(
 {
     public const string Format = "uet.report/1";
 
-    /// <summary>Busy time of all workers over the time they were there (wall time times workers); null for an empty run.</summary>
+    /// <summary>
+    /// Busy time of all workers over wall time times the workers the run had at once; null for an empty run. A resumed
+    /// run has the workers of each of its processes as lanes, but never more than <see cref="Workers"/> at a time.
+    /// </summary>
     public double? OverallUtilization => WallMs <= 0 || Utilization.Count == 0
         ? null
-        : (double)Utilization.Sum(u => u.BusyMs) / (WallMs * (double)Math.Max(Workers, Utilization.Count));
+        : (double)Utilization.Sum(u => u.BusyMs) / (WallMs * (double)Math.Max(Workers, 1));
 }
 
 public sealed record StateCount(string State, int Count);
 
 /// <summary>
-/// <c>WorkMs</c>: Sum of the tasks' durations (first start to end, retries included): the run done on one worker.<br/>
+/// <c>WorkMs</c>: Sum of the tasks' durations (first start to end: retries, backoffs and the wait for the merge queue
+/// included), an upper bound of the run done on one worker; the speedups over it are upper bounds too.<br/>
 /// <c>WaveBarrierMs</c>: The measured durations replayed wave by wave (each wave waits for the previous one) on the same workers.<br/>
 /// <c>EstimatedSequentialMs</c>: The plan's sequential estimate (sum of the estimates).<br/>
 /// <c>EstimatedWaveBarrierMs</c>: The plan's wave-barrier estimate.<br/>

@@ -55,7 +55,7 @@ public static class HtmlReport
 
         html.Append("<h2>Speedup</h2>\n");
         Table(html, ["", "measured", "estimated (plan)"], [
-            ["sequential (one worker, one task after another)", Duration(t.WorkMs), Duration(t.EstimatedSequentialMs)],
+            ["sum of task times (each with its retries and its wait for the merge queue)", Duration(t.WorkMs), Duration(t.EstimatedSequentialMs)],
             [$"wave by wave on {report.Workers} workers", Duration(t.WaveBarrierMs), Duration(t.EstimatedWaveBarrierMs)],
             ["uet dispatch (this run)", Duration(t.WallMs), Duration(t.EstimatedDispatchMs)],
             ["speedup vs sequential", Speedup(t.SpeedupVsSequential), Speedup(t.EstimatedDispatchMs > 0 ? (double)t.EstimatedSequentialMs / t.EstimatedDispatchMs : null)],

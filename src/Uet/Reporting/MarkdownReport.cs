@@ -39,7 +39,7 @@ public static class MarkdownReport
         Line("## Speedup");
         Line();
         Header("", "measured", "estimated (plan)");
-        Row("sequential (one worker, one task after another)", Duration(t.WorkMs), Duration(t.EstimatedSequentialMs));
+        Row("sum of task times (each with its retries and its wait for the merge queue)", Duration(t.WorkMs), Duration(t.EstimatedSequentialMs));
         Row($"wave by wave on {report.Workers} workers", Duration(t.WaveBarrierMs), Duration(t.EstimatedWaveBarrierMs));
         Row("uet dispatch (this run)", Duration(t.WallMs), Duration(t.EstimatedDispatchMs));
         Row("speedup vs sequential", Speedup(t.SpeedupVsSequential), Speedup(t.EstimatedDispatchMs > 0 ? (double)t.EstimatedSequentialMs / t.EstimatedDispatchMs : null));
@@ -115,5 +115,22 @@ public static class MarkdownReport
     }
 
     // A table cell is one line, and '|' would end it.
-    private static string Cell(string text) => text.Replace("\r", string.Empty, StringComparison.Ordinal).Replace('\n', ' ').Replace("|", "\\|", StringComparison.Ordinal);
+    // Reasons hold tool output a model may control: no raw HTML, no links or images (which a viewer would load), no
+    // code spans breaking out of the cell; each such character becomes its HTML entity.
+    private static string Cell(string text)
+    {
+        var flat = text.Replace("\r", string.Empty, StringComparison.Ordinal).Replace('\n', ' ');
+        var cell = new System.Text.StringBuilder(flat.Length);
+        foreach (var c in flat)
+        {
+            cell.Append(c switch
+            {
+                '|' => "\\|",
+                '<' or '>' or '&' or '[' or ']' or '!' or '`' => $"&#{(int)c};",
+                _ => c.ToString(),
+            });
+        }
+
+        return cell.ToString();
+    }
 }

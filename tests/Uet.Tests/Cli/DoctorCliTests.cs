@@ -64,6 +64,17 @@ public sealed class DoctorCliTests : IDisposable
     }
 
     [Fact]
+    public void Doctor_WorkstreamOnAToolThatIsInstalledButDoesNotRun_Fails()
+    {
+        _dir.Write("workstreams/ws-g.json", """{ "id": "ws-g", "tool": "gemini" }""");
+
+        var result = CliRunner.Uet(_dir.Path, "doctor");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("ws-g  gemini  FAILS: ws-g uses gemini, which is installed but does not run:", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Doctor_Json_ToolsAndWorkstreams()
     {
         _dir.Write("workstreams/ws-ok.json", """{ "id": "ws-ok", "tool": "codex" }""");

@@ -124,6 +124,38 @@ public sealed class AiAdapterTests : IDisposable
     }
 
     [Fact]
+    public void Problem_SecretInCodexConfigOrInArgs_Refused_EnvKeyIsNoSecret()
+    {
+        Assert.StartsWith(
+            "execution.tool_config.codex.config: model_providers.proxy.experimental_bearer_token looks like a secret",
+            new CodexAdapter().Problem(Ws(), ToolConfig("codex", "program: /bin/sh\nconfig:\n  model_providers.proxy.experimental_bearer_token: sk-123456")),
+            StringComparison.Ordinal);
+        Assert.Null(new CodexAdapter().Problem(Ws(), ToolConfig("codex", "program: /bin/sh\nconfig:\n  model_providers.proxy.env_key: PROXY_API_KEY")));
+        Assert.StartsWith(
+            "execution.tool_config.aider.args: --openai-api-key passes a secret on the command line",
+            new AiderAdapter().Problem(Ws(), ToolConfig("aider", "program: /bin/sh\nargs: [--openai-api-key=sk-123456]")),
+            StringComparison.Ordinal);
+        Assert.Null(new AiderAdapter().Problem(Ws(), ToolConfig("aider", "program: /bin/sh\nargs: [--no-pretty, --map-tokens, '1024']")));
+    }
+
+    [Fact]
+    public void Redactor_PwdIsAWorkingDirectoryNotAPassword()
+    {
+        var redactor = Redactor.FromVariables([new("PWD", "/home/someone/project"), new("OLDPWD", "/tmp/previous"), new("DB_PASSWORD", "hunter2-secret")]);
+
+        Assert.Equal("in /home/someone/project and /tmp/previous with ***", redactor.Clean("in /home/someone/project and /tmp/previous with hunter2-secret"));
+    }
+
+    [Fact]
+    public void Usage_NegativeOrMalformedFigures_AreNoReading()
+    {
+        var claude = new ClaudeAdapter().ParseUsage("""{"type":"result","total_cost_usd":-5,"usage":{"input_tokens":-1,"output_tokens":7}}""", ConfigMapping.Empty);
+        Assert.Null(claude?.CostUsd);
+        Assert.Equal(7, claude?.OutputTokens);
+        Assert.Null(new AiderAdapter().ParseUsage("Tokens: 1.2.3 sent, 5 received.\n", ConfigMapping.Empty));
+    }
+
+    [Fact]
     public void Problem_NotInstalled_SaysWhatToDo()
     {
         var problem = new AiderAdapter().Problem(Ws(), ToolConfig("aider", "program: uet-no-such-aider"));

@@ -50,6 +50,16 @@ public sealed class ReportRendererTests
     }
 
     [Fact]
+    public void Markdown_ToolOutputInReasons_CannotBecomeHtmlLinksOrImages()
+    {
+        var markdown = MarkdownReport.Render(Sample("failed: <img src=x onerror=alert(1)> ![t](https://example.invalid/p.png) `x`"));
+
+        Assert.DoesNotContain("<img", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("![t](", markdown, StringComparison.Ordinal);
+        Assert.Contains("&#60;img src=x onerror=alert(1)&#62; &#33;&#91;t&#93;(https://example.invalid/p.png) &#96;x&#96;", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Junit_ControlCharactersInReasons_AreDroppedAndTheXmlParses()
     {
         var xml = JunitReport.Render(Sample("\u001b[31mred\u001b[0m & <tag>"));

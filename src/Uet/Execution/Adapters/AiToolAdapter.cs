@@ -36,7 +36,11 @@ public abstract class AiToolAdapter : ToolAdapter
 
             var problem = key switch
             {
-                "args" => value is ConfigSequence s && s.Items.All(i => i is ConfigScalar { Value: not null }) ? null : "expected a list of strings",
+                "args" => value is not ConfigSequence s || !s.Items.All(i => i is ConfigScalar { Value: not null })
+                    ? "expected a list of strings"
+                    : s.Items.Select(i => ((ConfigScalar)i).Value!).FirstOrDefault(a => a.StartsWith('-') && Redactor.IsSecretName(a.TrimStart('-').Split('=')[0].Replace('-', '_'))) is { } flag
+                        ? $"{flag.Split('=')[0]} passes a secret on the command line (visible to every user in ps, and in the log); give the tool its key through the environment uet runs in"
+                        : null,
                 "env" => EnvProblem(value),
                 "usd_per_1m_input_tokens" or "usd_per_1m_output_tokens" => Number(value) is >= 0 ? null : "expected a number, at least 0",
                 "program" or "model" => value is ConfigScalar { Value: { Length: > 0 } } ? null : "expected a non-empty string",

@@ -55,21 +55,29 @@ public sealed partial class AiderAdapter : AiToolAdapter
         double? session = null;
         foreach (Match m in TokensLine().Matches(output))
         {
-            sent = (sent ?? 0) + Count(m.Groups[1].Value, m.Groups[2].Value);
-            received = (received ?? 0) + Count(m.Groups[3].Value, m.Groups[4].Value);
-            if (m.Groups[6].Success)
+            // A line that only looks like aider's ("1.2.3 sent") is not a reading.
+            if (Count(m.Groups[1].Value, m.Groups[2].Value) is not { } lineSent || Count(m.Groups[3].Value, m.Groups[4].Value) is not { } lineReceived)
+            {
+                continue;
+            }
+
+            sent = (sent ?? 0) + lineSent;
+            received = (received ?? 0) + lineReceived;
+            if (m.Groups[6].Success && Number(m.Groups[6].Value) is { } total)
             {
                 // The session figure is the running total: the last one is the cost of the whole run.
-                session = double.Parse(m.Groups[6].Value.Replace(",", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
+                session = total;
             }
         }
 
         return sent is null ? null : new ToolUsage(session, sent, received);
     }
 
-    private static long Count(string number, string unit)
-    {
-        var value = double.Parse(number.Replace(",", string.Empty, StringComparison.Ordinal), CultureInfo.InvariantCulture);
-        return (long)Math.Round(unit.ToUpperInvariant() switch { "K" => value * 1_000, "M" => value * 1_000_000, _ => value });
-    }
+    private static double? Number(string text) =>
+        double.TryParse(text.Replace(",", string.Empty, StringComparison.Ordinal), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? value
+            : null;
+
+    private static long? Count(string number, string unit) =>
+        Number(number) is { } value ? (long)Math.Round(unit.ToUpperInvariant() switch { "K" => value * 1_000, "M" => value * 1_000_000, _ => value }) : null;
 }

@@ -24,9 +24,12 @@ public sealed class CodexAdapter : AiToolAdapter
     protected override string? SettingProblem(string key, ConfigValue value) => key switch
     {
         "sandbox" => value is ConfigScalar { Value: { } mode } && Sandboxes.Contains(mode) ? null : $"expected one of {string.Join(", ", Sandboxes)}",
-        "config" => value is ConfigMapping mapping && mapping.Entries.Values.All(v => v is ConfigScalar { Value: not null })
-            ? null
-            : "expected a mapping of codex config keys to values, such as model_provider: my-proxy",
+        "config" => value is not ConfigMapping mapping || !mapping.Entries.Values.All(v => v is ConfigScalar { Value: not null })
+            ? "expected a mapping of codex config keys to values, such as model_provider: my-proxy"
+            // (env_key names the variable that holds the key, which stays in the environment: no secret.)
+            : mapping.Entries.Keys.FirstOrDefault(k => k.Split('.')[^1] is var name && Redactor.IsSecretName(name) && name != "env_key") is { } secret
+                ? $"{secret} looks like a secret: it would be on codex's command line (visible to every user in ps) and in the log; set it in the environment uet runs in (e.g. the variable named by env_key) instead"
+                : null,
         _ => null,
     };
 

@@ -32,11 +32,12 @@ internal static class UsageJson
         }
     }
 
+    // A cost or a count is never negative or infinite: such a value is not a reading, and is left out.
     public static double? Double(JsonElement element, params string[] path) =>
-        Walk(element, path) is { ValueKind: JsonValueKind.Number } number ? number.GetDouble() : null;
+        Walk(element, path) is { ValueKind: JsonValueKind.Number } number && number.TryGetDouble(out var value) && double.IsFinite(value) && value >= 0 ? value : null;
 
     public static long? Long(JsonElement element, params string[] path) =>
-        Walk(element, path) is { ValueKind: JsonValueKind.Number } number && number.TryGetInt64(out var value) ? value : null;
+        Walk(element, path) is { ValueKind: JsonValueKind.Number } number && number.TryGetInt64(out var value) && value >= 0 ? value : null;
 
     public static string? String(JsonElement element, params string[] path) =>
         Walk(element, path) is { ValueKind: JsonValueKind.String } text ? text.GetString() : null;
