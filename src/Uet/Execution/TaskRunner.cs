@@ -264,7 +264,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 }
             }
 
-            if (await ToolSpend.RecordAsync(run, workstream, _taskId, stepId, log).ConfigureAwait(false) is { } overBudget)
+            var cutShort = error is not null && (error.Contains(": timed out after ", StringComparison.Ordinal) || error.StartsWith("killed: ", StringComparison.Ordinal));
+            if (await ToolSpend.RecordAsync(run, workstream, _taskId, stepId, log, cutShort).ConfigureAwait(false) is { } overBudget)
             {
                 _overBudget = overBudget;
                 error = error is null ? overBudget : $"{overBudget}\n{error}";

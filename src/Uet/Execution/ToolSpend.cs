@@ -11,8 +11,12 @@ namespace Uet.Execution;
 /// </summary>
 public static class ToolSpend
 {
-    /// <summary>Records the attempt's usage; returns why the workstream must stop when it is over budget, else null.</summary>
-    internal static async Task<string?> RecordAsync(RunContext run, Workstream workstream, string taskId, string stepId, string log)
+    /// <summary>
+    /// Records the attempt's usage; returns why the workstream must stop when it is over budget (or when, with a
+    /// budget, the attempt's spending is unknown because the tool was killed, <paramref name="cutShort"/>, or its
+    /// output was cut at the log cap), else null.
+    /// </summary>
+    internal static async Task<string?> RecordAsync(RunContext run, Workstream workstream, string taskId, string stepId, string log, bool cutShort)
     {
         var adapter = run.Adapters.Resolve(workstream);
         if (!adapter.ReportsUsage)
@@ -20,11 +24,20 @@ public static class ToolSpend
             return null;
         }
 
-        var output = File.Exists(log) ? await File.ReadAllTextAsync(log, CancellationToken.None).ConfigureAwait(false) : string.Empty;
+        var text = File.Exists(log) ? await File.ReadAllTextAsync(log, CancellationToken.None).ConfigureAwait(false) : string.Empty;
+        // The tool's own output only: uet's lines in the log ("# ...": the command line, which holds the prompt) are not.
+        var output = string.Join('\n', text.Split('\n').Where(line => !line.StartsWith("# ", StringComparison.Ordinal)));
         var usage = adapter.ParseUsage(output, run.Adapters.ToolConfig(adapter.Name));
         if (usage is null || usage.IsEmpty)
         {
-            return null;
+            // Tools print their usage last: cut off by the log cap, or killed before the end, they spent an unknown sum.
+            // With a budget to keep, unknown is not free.
+            var cut = text.Contains("# uet: log truncated at ", StringComparison.Ordinal) ? "its output went past the log cap"
+                : cutShort ? "it was stopped before it printed its usage"
+                : null;
+            return cut is not null && Limit(workstream) is { } budget
+                ? $"cost limit: what {adapter.Name} spent in this attempt is unknown ({cut}), so max_cost_usd ({ToolUsage.FormatUsd(budget)}) cannot be kept; not retried"
+                : null;
         }
 
         await run.TransactAsync((transaction, token) => transaction.SetStepUsageAsync(stepId, adapter.Name, usage, token)).ConfigureAwait(false);

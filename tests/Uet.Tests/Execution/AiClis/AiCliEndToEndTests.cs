@@ -146,6 +146,28 @@ public sealed class AiCliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Budget_UsageCutOffByTheLogCap_IsNotFree_TaskStopsWithoutRetry()
+    {
+        // Over a MiB of output, then the usage line: the log keeps the first MiB only, so the spend is unknown, and a
+        // workstream with a budget must not go on as if it had cost nothing. A retry would have passed (second attempt).
+        var aider = Path.Combine(_dir.Path, "bin", "aider");
+        Directory.CreateDirectory(Path.GetDirectoryName(aider)!);
+        File.WriteAllText(aider, """
+            #!/bin/sh
+            yes 'chatter from the model' | head -c 1200000
+            echo "Tokens: 900k sent, 10k received. Cost: \$9.00 message, \$9.00 session."
+            [ "$UET_ATTEMPT" = 2 ] || exit 1
+            """);
+        CliRunner.Run(_dir.Path, "chmod", ["+x", aider]);
+
+        var result = Run("aider", $"program: {aider}", ("OPENAI_API_KEY", "sk-uet-test-openai-0123456789"), maxAttempts: 3, extra: "\"max_cost_usd\": 5,");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps"));
+        Assert.Contains("cost limit: what aider spent in this attempt is unknown (its output went past the log cap)", Scalar("SELECT data FROM events WHERE event_type = 'task.failed'"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ToolTimeoutFromToolConfig_KillsTheTool_AttemptFails()
     {
         var aider = Path.Combine(_dir.Path, "bin", "aider");
