@@ -3,14 +3,12 @@ using System.Runtime.InteropServices;
 
 namespace Uet.Execution;
 
-/// <summary>A child started by <see cref="NativeSpawn.Start"/>: its pid (also its session and process group id), its output pipes, and its end.</summary>
-internal sealed class NativeChild(int pid, Stream output, Stream error, Task<int?> exit) : IDisposable
+/// <summary>A child started by <see cref="NativeSpawn.Start"/>: its pid (also its session and process group id), its output (stdout and stderr), and its end.</summary>
+internal sealed class NativeChild(int pid, Stream output, Task<int?> exit) : IDisposable
 {
     public int Pid => pid;
 
     public Stream Output => output;
-
-    public Stream Error => error;
 
     /// <summary>The raw wait status once the child ended and was reaped; null when another waiter took it.</summary>
     public Task<int?> Exit => exit;
@@ -18,11 +16,7 @@ internal sealed class NativeChild(int pid, Stream output, Stream error, Task<int
     /// <summary>Exit code as <see cref="System.Diagnostics.Process.ExitCode"/> gives it: the code, or 128 + the signal that ended it.</summary>
     public static int ExitCode(int status) => (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f);
 
-    public void Dispose()
-    {
-        output.Dispose();
-        error.Dispose();
-    }
+    public void Dispose() => output.Dispose();
 }
 
 internal static unsafe partial class NativeSpawn
@@ -36,7 +30,9 @@ internal static unsafe partial class NativeSpawn
     /// <summary>
     /// One thread for all children: it polls their pidfds (and an eventfd that says a child was added) and reaps
     /// each one the moment it exits. A blocked thread per child would cost a thread start per task; the SIGCHLD route
-    /// is .NET's, which we leave alone.
+    /// is .NET's, which we leave alone. Not epoll: a pidfd closed here can live on for a moment as a duplicate in a
+    /// child being spawned elsewhere, and its epoll registration with it, reporting under a number that names another
+    /// child's pidfd by then; poll only ever looks at the descriptors this thread holds open.
     /// </summary>
     private sealed class Reaper
     {

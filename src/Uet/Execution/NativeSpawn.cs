@@ -57,18 +57,10 @@ internal static unsafe partial class NativeSpawn
     public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, out string? error)
     {
         var environmentLines = BuildEnvironment(environment);
-        var pipes = stackalloc int[4];
-        if (Pipe2(pipes, OpenCloseOnExec) != 0)
+        var pipe = stackalloc int[2];
+        if (Pipe2(pipe, OpenCloseOnExec) != 0)
         {
             error = Marshal.GetLastPInvokeErrorMessage();
-            return null;
-        }
-
-        if (Pipe2(pipes + 2, OpenCloseOnExec) != 0)
-        {
-            error = Marshal.GetLastPInvokeErrorMessage();
-            _ = Close(pipes[0]);
-            _ = Close(pipes[1]);
             return null;
         }
 
@@ -84,19 +76,21 @@ internal static unsafe partial class NativeSpawn
         _ = SpawnAttrInit(attr);
         try
         {
-            // The write ends are O_CLOEXEC in us; dup2 onto 1 and 2 clears that flag in the child only. Other
-            // children spawned at the same time never inherit them, so end of output means this child's tree is done.
+            // stdout and stderr are one pipe, as in a terminal (and in ninja): the log gets them in the order written,
+            // and there is one stream to read, not two. The write end is O_CLOEXEC in us; dup2 onto 1 and 2 clears
+            // that in the child only, so other children spawned at the same time never hold it, and end of output
+            // means this child and whatever it left behind are done.
             _ = SpawnFileActionsAddOpen(actions, 0, "/dev/null", 0, 0);
-            _ = SpawnFileActionsAddDup2(actions, pipes[1], 1);
-            _ = SpawnFileActionsAddDup2(actions, pipes[3], 2);
+            _ = SpawnFileActionsAddDup2(actions, pipe[1], 1);
+            _ = SpawnFileActionsAddDup2(actions, pipe[1], 2);
             _ = SpawnFileActionsAddChdir(actions, workingDirectory);
             if (CanCloseFrom)
             {
                 _ = SpawnFileActionsAddCloseFrom(actions, 3);
             }
 
-            // .NET ignores SIGPIPE; a tool must get the default (killed on a closed pipe), as Process gives it. No
-            // signal is blocked in the child, whatever the spawning thread had blocked.
+            // .NET ignores SIGPIPE; a tool must get the default (killed on a closed pipe). No signal is blocked in the
+            // child, whatever the spawning thread had blocked.
             _ = SignalEmptySet(defaults);
             _ = SignalAddSet(defaults, SigPipe);
             _ = SignalEmptySet(mask);
@@ -112,21 +106,19 @@ internal static unsafe partial class NativeSpawn
             _ = SpawnAttrDestroy(attr);
             NativeMemory.Free(argvBlock);
             NativeMemory.Free(envBlock);
-            _ = Close(pipes[1]);
-            _ = Close(pipes[3]);
+            _ = Close(pipe[1]);
         }
 
         if (result != 0)
         {
-            _ = Close(pipes[0]);
-            _ = Close(pipes[2]);
+            _ = Close(pipe[0]);
             error = Marshal.GetPInvokeErrorMessage(result);
             return null;
         }
 
         error = null;
         var exit = TheReaper.Value.Watch(pid);
-        return new NativeChild(pid, OpenPipe(pipes[0]), OpenPipe(pipes[2]), exit);
+        return new NativeChild(pid, OpenPipe(pipe[0]), exit);
     }
 
     private static List<string> BuildEnvironment(IReadOnlyDictionary<string, string> extra)

@@ -82,9 +82,8 @@ public static partial class ProcessRunner
     {
         public abstract int Pid { get; }
 
-        public abstract StreamReader Output { get; }
-
-        public abstract StreamReader Error { get; }
+        /// <summary>What the program writes: stdout and stderr, as one stream or two.</summary>
+        public abstract IReadOnlyList<StreamReader> Outputs { get; }
 
         /// <summary>The exit code once ended; null when its status could not be had.</summary>
         public abstract int? ExitCode { get; }
@@ -106,9 +105,7 @@ public static partial class ProcessRunner
 
         public override int Pid => child.Pid;
 
-        public override StreamReader Output { get; } = new(child.Output, Utf8);
-
-        public override StreamReader Error { get; } = new(child.Error, Utf8);
+        public override IReadOnlyList<StreamReader> Outputs { get; } = [new(child.Output, Utf8)];
 
         public override int? ExitCode => child.Exit.Result is { } status ? NativeChild.ExitCode(status) : null;
 
@@ -118,6 +115,11 @@ public static partial class ProcessRunner
         // first, while the program still holds its descendants (also those that left its group), then the group.
         public override void Kill()
         {
+            if (child.Exit.IsCompleted)
+            {
+                return; // reaped, its group killed: the pid may name another process by now
+            }
+
             try
             {
                 using var process = Process.GetProcessById(child.Pid);
@@ -138,8 +140,7 @@ public static partial class ProcessRunner
 
         public override void Dispose()
         {
-            Output.Dispose();
-            Error.Dispose();
+            Outputs[0].Dispose();
             child.Dispose();
         }
     }
@@ -148,9 +149,7 @@ public static partial class ProcessRunner
     {
         public override int Pid => process.Id;
 
-        public override StreamReader Output => process.StandardOutput;
-
-        public override StreamReader Error => process.StandardError;
+        public override IReadOnlyList<StreamReader> Outputs => [process.StandardOutput, process.StandardError];
 
         public override int? ExitCode => process.ExitCode;
 

@@ -66,7 +66,7 @@ public static partial class ProcessRunner
 
         using var timeout = spec.Timeout is { } limit ? new CancellationTokenSource(limit, clock) : new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
-        var pumps = Task.WhenAll(Pump(child.Output, log), Pump(child.Error, log));
+        var pumps = Task.WhenAll(child.Outputs.Select(output => Pump(output, log)));
         var timedOut = false;
         try
         {

@@ -168,6 +168,20 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         Assert.Equal("/dev/null", stdin.Tail);
     }
 
+    [Fact]
+    public async Task Run_NativeChild_StdoutAndStderrInTheOrderWritten()
+    {
+        if (!NativeSpawn.IsAvailable)
+        {
+            return;
+        }
+
+        var outcome = await RunAsync(true, ["sh", "-c", "echo one; echo two >&2; echo three; echo four >&2"]);
+
+        Assert.True(outcome.Succeeded, outcome.Describe());
+        Assert.Equal(["one", "two", "three", "four"], OutputLines());
+    }
+
     private static ulong StatusMask(IEnumerable<string> lines, string name) =>
         ulong.Parse(lines.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
@@ -184,7 +198,7 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
             return (Expected: i % 256, outcome.ExitCode);
         })).ToArray();
 
-        var results = await Task.WhenAll(runs);
+        var results = await Task.WhenAll(runs).WaitAsync(TimeSpan.FromMinutes(2)); // a lost child fails, not hangs
 
         Assert.All(results, r => Assert.Equal(r.Expected, r.ExitCode));
     }
