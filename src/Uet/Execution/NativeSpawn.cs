@@ -8,10 +8,10 @@ namespace Uet.Execution;
 
 /// <summary>
 /// Starts a program on Linux with glibc's <c>posix_spawn</c>: in a session of its own (<c>POSIX_SPAWN_SETSID</c>, so
-/// no <c>setsid</c> program is exec'd), stdin from <c>/dev/null</c>, stdout and stderr on pipes of our own, the
+/// no <c>setsid</c> program is exec'd), stdin from <c>/dev/null</c>, stdout and stderr on one pipe of our own, the
 /// environment given in full, the working directory set by the spawn itself. Replaces
 /// <see cref="System.Diagnostics.Process"/> for the runner, whose per-child cost (its SIGCHLD bookkeeping, one more
-/// exec for setsid) was most of uet's overhead per no-op task.
+/// exec for setsid) was a large share of uet's overhead per no-op task. <c>UET_SPAWN=process</c> turns it off.
 /// </summary>
 /// <remarks>
 /// Reaping: .NET's own SIGCHLD handler only reaps the children <see cref="System.Diagnostics.Process"/> started
@@ -33,6 +33,8 @@ internal static unsafe partial class NativeSpawn
     private const int OpenCloseOnExec = 0x80000; // O_CLOEXEC (also EFD_CLOEXEC) on x86-64 and arm64
     private const int SysPidfdOpen = 434; // the same number on every architecture
     private const int ErrorInterrupted = 4;
+    private const int ErrorExecFormat = 8; // ENOEXEC
+    private const string Shell = "/bin/sh";
 
     // glibc's opaque types, sized generously: posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80 and
     // sigset_t 128 on x86-64 and arm64.
@@ -99,6 +101,13 @@ internal static unsafe partial class NativeSpawn
             _ = SpawnAttrSetFlags(attr, SpawnSetSid | SpawnSetSigDefault | SpawnSetSigMask);
 
             result = PosixSpawn(&pid, program, actions, attr, argvBlock, envBlock);
+            if (result == ErrorExecFormat && File.Exists(Shell))
+            {
+                // A script without a #! line: run it with sh, as execvp (and so setsid, before this spawner) does.
+                NativeMemory.Free(argvBlock);
+                argvBlock = NativeStrings.Create([Shell, program, .. argv.Skip(1)]);
+                result = PosixSpawn(&pid, Shell, actions, attr, argvBlock, envBlock);
+            }
         }
         finally
         {

@@ -118,6 +118,25 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Spawners))]
+    public async Task Run_ScriptWithoutInterpreterLine_RunBySh(bool native)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        var script = Path.Combine(_dir.Path, "tool");
+        await File.WriteAllTextAsync(script, "echo \"from the script: $1\"\nexit 3\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var outcome = await RunAsync(native, ["./tool", "arg"]);
+
+        Assert.Equal(3, outcome.ExitCode);
+        Assert.Equal("from the script: arg", outcome.Tail);
+    }
+
+    [Theory]
+    [MemberData(nameof(Spawners))]
     public async Task Run_KilledBySignal_ExitCodeIs128PlusTheSignal(bool native)
     {
         var outcome = await RunAsync(native, ["sh", "-c", "kill -TERM $$"]);
