@@ -30,6 +30,7 @@ internal static class RunBench
     public const string Make = "make";
     public const string Ninja = "ninja";
     public const string Spawn = "spawn";
+    public const string SpawnNative = "spawn native";
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args)
     {
@@ -83,6 +84,12 @@ internal static class RunBench
                 var spawn = new RunRow(Spawn, options.SpawnCount, parallel, [await RunTargets.SpawnAsync(options.SpawnCount, parallel)]);
                 Print(spawn);
                 rows.Add(spawn);
+                if (await RunTargets.SpawnNativeAsync(options.SpawnCount, parallel) is { } native)
+                {
+                    var row = new RunRow(SpawnNative, options.SpawnCount, parallel, [native]);
+                    Print(row);
+                    rows.Add(row);
+                }
             }
         }
 

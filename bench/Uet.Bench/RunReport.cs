@@ -28,6 +28,11 @@ internal static class RunReport
             output.WriteLine(F($"spawn floor: {spawn.Size} x Process.Start(\"true\") + wait, {spawn.Workers} at a time: {spawn.Seconds:F2} s = {spawn.MsPerTask:F3} ms each"));
         }
 
+        foreach (var spawn in rows.Where(r => r.Tool == RunBench.SpawnNative))
+        {
+            output.WriteLine(F($"spawn floor, uet's spawner: {spawn.Size} x posix_spawn(\"true\") + output pipe + wait, {spawn.Workers} at a time: {spawn.Seconds:F2} s = {spawn.MsPerTask:F3} ms each"));
+        }
+
         output.WriteLine();
         output.WriteLine("ms/task = wall time / tasks (the overhead per task: the commands do nothing). uet s = RunSummary.Elapsed");
         output.WriteLine("  (plan, branch + integration worktree, every transition committed with synchronous=FULL), median of the runs;");

@@ -67,6 +67,29 @@ internal static class RunTargets
         return stopwatch.Elapsed.TotalSeconds;
     }
 
+    /// <summary>The same with uet's own spawner (<see cref="NativeSpawn"/>: posix_spawn, own session, output read to the end); null where it is not available.</summary>
+    public static async Task<double?> SpawnNativeAsync(int count, int parallel)
+    {
+        if (!NativeSpawn.IsAvailable)
+        {
+            return null;
+        }
+
+        var program = FindOnPath("true")!;
+        var next = -1;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, parallel).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) < count)
+            {
+                using var child = NativeSpawn.Start(program, ["true"], Path.GetTempPath(), new Dictionary<string, string>(), out var error)
+                    ?? throw new InvalidOperationException(error);
+                await Task.WhenAll(child.Output.CopyToAsync(Stream.Null), child.Exit);
+            }
+        })));
+        return stopwatch.Elapsed.TotalSeconds;
+    }
+
     public static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);

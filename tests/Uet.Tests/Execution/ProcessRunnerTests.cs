@@ -12,17 +12,25 @@ public sealed class ProcessRunnerTests : IDisposable
 
     private string Log => Path.Combine(_dir.Path, "logs", "1.log");
 
-    private Task<ProcessOutcome> RunAsync(string script, TimeSpan? timeout = null, long cap = 1 << 20, Redactor? redactor = null, Dictionary<string, string>? environment = null) =>
+    /// <summary>Both ways of starting a program where the native one exists (Linux with glibc), else the fallback alone.</summary>
+    public static TheoryData<bool> Spawners => NativeSpawn.IsAvailable ? new TheoryData<bool> { true, false } : new TheoryData<bool> { false };
+
+    private Task<ProcessOutcome> RunAsync(bool native, string script, TimeSpan? timeout = null, long cap = 1 << 20, Redactor? redactor = null, Dictionary<string, string>? environment = null) =>
+        RunArgvAsync(native, ["sh", "-c", script], timeout: timeout, cap: cap, redactor: redactor, environment: environment);
+
+    private Task<ProcessOutcome> RunArgvAsync(bool native, string[] argv, string? workingDirectory = null, TimeSpan? timeout = null, long cap = 1 << 20, Redactor? redactor = null, Dictionary<string, string>? environment = null, string? log = null) =>
         ProcessRunner.RunAsync(
-            new ProcessSpec(["sh", "-c", script], _dir.Path, environment ?? [], timeout, Log, cap),
+            new ProcessSpec(argv, workingDirectory ?? _dir.Path, environment ?? [], timeout, log ?? Log, cap),
             redactor ?? Redactor.None,
             TimeProvider.System,
+            native,
             CancellationToken.None);
 
-    [Fact]
-    public async Task Run_ExitCodeOutputAndArgvHeaderInTheLog()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_ExitCodeOutputAndArgvHeaderInTheLog(bool native)
     {
-        var outcome = await RunAsync("echo out; echo err >&2; exit 4");
+        var outcome = await RunAsync(native, "echo out; echo err >&2; exit 4");
 
         Assert.Equal(4, outcome.ExitCode);
         Assert.False(outcome.Succeeded);
@@ -34,23 +42,21 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.Contains("err", outcome.Tail, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Run_ArgumentsReachTheProgramUnchanged_NoShellInBetween()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_ArgumentsReachTheProgramUnchanged_NoShellInBetween(bool native)
     {
-        var outcome = await ProcessRunner.RunAsync(
-            new ProcessSpec(["printf", "%s|", "a b", "$HOME", "; rm -rf /", "'q'"], _dir.Path, new Dictionary<string, string>(), null, Log, 1 << 20),
-            Redactor.None,
-            TimeProvider.System,
-            CancellationToken.None);
+        var outcome = await RunArgvAsync(native, ["printf", "%s|", "a b", "$HOME", "; rm -rf /", "'q'"]);
 
         Assert.True(outcome.Succeeded);
         Assert.Contains("a b|$HOME|; rm -rf /|'q'|", await File.ReadAllTextAsync(Log), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Run_LogCapped_SaysSoOnceAndStillFinishes()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_LogCapped_SaysSoOnceAndStillFinishes(bool native)
     {
-        var outcome = await RunAsync("i=0; while [ $i -lt 5000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done", cap: 10_000);
+        var outcome = await RunAsync(native, "i=0; while [ $i -lt 5000 ]; do echo line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done", cap: 10_000);
 
         Assert.True(outcome.Succeeded);
         Assert.True(outcome.LogTruncated);
@@ -60,11 +66,12 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.Contains("line-4999", outcome.Tail, StringComparison.Ordinal); // the tail is the real end, not the cut
     }
 
-    [Fact]
-    public async Task Run_OneEndlessLine_CapHoldsAndTailStaysSmall()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_OneEndlessLine_CapHoldsAndTailStaysSmall(bool native)
     {
         // 20 MB without a newline.
-        var outcome = await RunAsync("head -c 20000000 /dev/zero | tr '\\0' x", cap: 100_000);
+        var outcome = await RunAsync(native, "head -c 20000000 /dev/zero | tr '\\0' x", cap: 100_000);
 
         Assert.True(outcome.Succeeded);
         Assert.True(outcome.LogTruncated);
@@ -72,13 +79,14 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.True(outcome.Tail.Length < 10_000, $"tail is {outcome.Tail.Length} chars");
     }
 
-    [Fact]
-    public async Task Run_ProgramLeavesAChildHoldingItsOutput_ChildKilledAndRunEnds()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_ProgramLeavesAChildHoldingItsOutput_ChildKilledAndRunEnds(bool native)
     {
         var pidFile = Path.Combine(_dir.Path, "child.pid");
         var started = System.Diagnostics.Stopwatch.StartNew();
 
-        var outcome = await RunAsync($"sleep 60 & echo $! > {pidFile}; exit 0", timeout: TimeSpan.FromSeconds(30));
+        var outcome = await RunAsync(native, $"sleep 60 & echo $! > {pidFile}; exit 0", timeout: TimeSpan.FromSeconds(30));
 
         Assert.True(outcome.Succeeded);
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(15), $"took {started.Elapsed}");
@@ -87,12 +95,13 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.True(ProcessProbe.IsGone(child), $"child {child} survived");
     }
 
-    [Fact]
-    public async Task Run_Timeout_KillsTheWholeProcessTree()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_Timeout_KillsTheWholeProcessTree(bool native)
     {
         var pidFile = Path.Combine(_dir.Path, "child.pid");
 
-        var outcome = await RunAsync($"sleep 60 & echo $! > {pidFile}; wait", timeout: TimeSpan.FromSeconds(1));
+        var outcome = await RunAsync(native, $"sleep 60 & echo $! > {pidFile}; wait", timeout: TimeSpan.FromSeconds(1));
 
         Assert.True(outcome.TimedOut);
         Assert.Contains("timed out", outcome.Describe(), StringComparison.Ordinal);
@@ -101,27 +110,25 @@ public sealed class ProcessRunnerTests : IDisposable
         Assert.True(ProcessProbe.IsGone(child), $"child {child} still alive");
     }
 
-    [Fact]
-    public async Task Run_MissingProgram_ClearErrorNoException()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_MissingProgram_ClearErrorNoException(bool native)
     {
-        var outcome = await ProcessRunner.RunAsync(
-            new ProcessSpec(["no-such-program-uet"], _dir.Path, new Dictionary<string, string>(), null, Log, 1 << 20),
-            Redactor.None,
-            TimeProvider.System,
-            CancellationToken.None);
+        var outcome = await RunArgvAsync(native, ["no-such-program-uet"]);
 
         Assert.False(outcome.Succeeded);
         Assert.Contains("cannot start 'no-such-program-uet'", outcome.Describe(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Run_SecretsFromTheEnvironment_ReachTheToolButNeverTheLog()
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_SecretsFromTheEnvironment_ReachTheToolButNeverTheLog(bool native)
     {
         var secret = "sk-live-0123456789abcdef";
         var redactor = Redactor.FromVariables([KeyValuePair.Create<string, string?>("OPENAI_API_KEY", secret), KeyValuePair.Create<string, string?>("PATH", "/usr/bin")]);
         var proof = Path.Combine(_dir.Path, "seen.txt");
 
-        var outcome = await RunAsync($"echo \"key is $OPENAI_API_KEY\"; printf %s \"$OPENAI_API_KEY\" > {proof}", redactor: redactor, environment: new() { ["OPENAI_API_KEY"] = secret });
+        var outcome = await RunAsync(native, $"echo \"key is $OPENAI_API_KEY\"; printf %s \"$OPENAI_API_KEY\" > {proof}", redactor: redactor, environment: new() { ["OPENAI_API_KEY"] = secret });
 
         Assert.True(outcome.Succeeded);
         Assert.Equal(secret, await File.ReadAllTextAsync(proof)); // the tool got it

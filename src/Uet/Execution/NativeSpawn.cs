@@ -1,0 +1,296 @@
+using System.Collections;
+using System.IO.Pipes;
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Uet.Execution;
+
+/// <summary>
+/// Starts a program on Linux with glibc's <c>posix_spawn</c>: in a session of its own (<c>POSIX_SPAWN_SETSID</c>, so
+/// no <c>setsid</c> program is exec'd), stdin from <c>/dev/null</c>, stdout and stderr on one pipe of our own, the
+/// environment given in full, the working directory set by the spawn itself. Replaces
+/// <see cref="System.Diagnostics.Process"/> for the runner, whose per-child cost (its SIGCHLD bookkeeping, one more
+/// exec for setsid) was a large share of uet's overhead per no-op task. <c>UET_SPAWN=process</c> turns it off.
+/// </summary>
+/// <remarks>
+/// Reaping: .NET's own SIGCHLD handler only reaps the children <see cref="System.Diagnostics.Process"/> started
+/// (it peeks with <c>waitid(WNOWAIT)</c> and skips pids it does not track), except when it must reap everything:
+/// when uet is pid 1, or when SIGCHLD was ignored when uet started. <see cref="IsAvailable"/> is false for pid 1;
+/// SIGCHLD ignored at start cannot be seen once .NET has installed its handler, so a child whose status another
+/// waiter took is reported as such (<see cref="NativeChild.Exit"/> gives null), never waited for forever.
+/// Each child is watched through a pidfd by one reaper thread for all children; the reaper kills the child's process
+/// group (children it left behind) before reaping it, while its pid still cannot be reused.
+/// </remarks>
+internal static unsafe partial class NativeSpawn
+{
+    private const string Libc = "libc";
+    private const short SpawnSetSigDefault = 0x04;
+    private const short SpawnSetSigMask = 0x08;
+    private const short SpawnSetSid = 0x80; // glibc >= 2.26
+    private const int SigPipe = 13;
+    private const int SigKill = 9;
+    private const int OpenCloseOnExec = 0x80000; // O_CLOEXEC (also EFD_CLOEXEC) on x86-64 and arm64
+    private const int SysPidfdOpen = 434; // the same number on every architecture
+    private const int ErrorInterrupted = 4;
+    private const int ErrorExecFormat = 8; // ENOEXEC
+    private const string Shell = "/bin/sh";
+
+    // glibc's opaque types, sized generously: posix_spawnattr_t is 336 bytes, posix_spawn_file_actions_t 80 and
+    // sigset_t 128 on x86-64 and arm64.
+    private const int AttrBytes = 512;
+    private const int ActionsBytes = 256;
+    private const int SignalSetBytes = 128;
+
+    private static readonly Lazy<Reaper> TheReaper = new(() => new Reaper());
+
+    /// <summary>True on Linux with a glibc that has <c>POSIX_SPAWN_SETSID</c> and <c>addchdir_np</c> (2.29), pidfds (5.3), and when uet is not pid 1.</summary>
+    public static bool IsAvailable { get; } = Probe();
+
+    // glibc >= 2.34: close every descriptor above stderr in the child, also those uet inherited without close-on-exec
+    // (a harness's pipe held open by a tool's daemon would keep that harness waiting).
+    private static readonly bool CanCloseFrom = IsAvailable && ProbeCloseFrom();
+
+    /// <summary>Kills a process group (SIGKILL to <c>-pgid</c>); a group that is already gone is fine.</summary>
+    public static void KillGroup(int pgid) => _ = Kill(-pgid, SigKill);
+
+    /// <summary>Starts <paramref name="program"/> (a resolved path) with <paramref name="argv"/> (argv[0] included).</summary>
+    /// <returns>The running child, or null with <paramref name="error"/> set (strerror of the failure).</returns>
+    public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, out string? error)
+    {
+        var environmentLines = BuildEnvironment(environment);
+        var pipe = stackalloc int[2];
+        if (Pipe2(pipe, OpenCloseOnExec) != 0)
+        {
+            error = Marshal.GetLastPInvokeErrorMessage();
+            return null;
+        }
+
+        int pid;
+        int result;
+        var actions = stackalloc byte[ActionsBytes];
+        var attr = stackalloc byte[AttrBytes];
+        var defaults = stackalloc byte[SignalSetBytes];
+        var mask = stackalloc byte[SignalSetBytes];
+        var argvBlock = NativeStrings.Create(argv);
+        var envBlock = NativeStrings.Create(environmentLines);
+        _ = SpawnFileActionsInit(actions);
+        _ = SpawnAttrInit(attr);
+        try
+        {
+            // stdout and stderr are one pipe, as in a terminal (and in ninja): the log gets them in the order written,
+            // and there is one stream to read, not two. The write end is O_CLOEXEC in us; dup2 onto 1 and 2 clears
+            // that in the child only, so other children spawned at the same time never hold it, and end of output
+            // means this child and whatever it left behind are done.
+            _ = SpawnFileActionsAddOpen(actions, 0, "/dev/null", 0, 0);
+            _ = SpawnFileActionsAddDup2(actions, pipe[1], 1);
+            _ = SpawnFileActionsAddDup2(actions, pipe[1], 2);
+            _ = SpawnFileActionsAddChdir(actions, workingDirectory);
+            if (CanCloseFrom)
+            {
+                _ = SpawnFileActionsAddCloseFrom(actions, 3);
+            }
+
+            // .NET ignores SIGPIPE; a tool must get the default (killed on a closed pipe). No signal is blocked in the
+            // child, whatever the spawning thread had blocked.
+            _ = SignalEmptySet(defaults);
+            _ = SignalAddSet(defaults, SigPipe);
+            _ = SignalEmptySet(mask);
+            _ = SpawnAttrSetSigDefault(attr, defaults);
+            _ = SpawnAttrSetSigMask(attr, mask);
+            _ = SpawnAttrSetFlags(attr, SpawnSetSid | SpawnSetSigDefault | SpawnSetSigMask);
+
+            result = PosixSpawn(&pid, program, actions, attr, argvBlock, envBlock);
+            if (result == ErrorExecFormat && File.Exists(Shell))
+            {
+                // A script without a #! line: run it with sh, as execvp (and so setsid, before this spawner) does.
+                NativeMemory.Free(argvBlock);
+                argvBlock = NativeStrings.Create([Shell, program, .. argv.Skip(1)]);
+                result = PosixSpawn(&pid, Shell, actions, attr, argvBlock, envBlock);
+            }
+        }
+        finally
+        {
+            _ = SpawnFileActionsDestroy(actions);
+            _ = SpawnAttrDestroy(attr);
+            NativeMemory.Free(argvBlock);
+            NativeMemory.Free(envBlock);
+            _ = Close(pipe[1]);
+        }
+
+        if (result != 0)
+        {
+            _ = Close(pipe[0]);
+            error = Marshal.GetPInvokeErrorMessage(result);
+            return null;
+        }
+
+        error = null;
+        var exit = TheReaper.Value.Watch(pid);
+        return new NativeChild(pid, OpenPipe(pipe[0]), exit);
+    }
+
+    private static List<string> BuildEnvironment(IReadOnlyDictionary<string, string> extra)
+    {
+        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            merged[(string)entry.Key] = (string?)entry.Value ?? string.Empty;
+        }
+
+        foreach (var (name, value) in extra)
+        {
+            merged[name] = value;
+        }
+
+        return merged.Select(pair => pair.Key + "=" + pair.Value).ToList();
+    }
+
+    // The same stream Process uses for its pipes: async reads go through the runtime's epoll loop, not a blocked thread.
+    private static AnonymousPipeClientStream OpenPipe(int fd) => new(PipeDirection.In, new SafePipeHandle(fd, ownsHandle: true));
+
+    private static bool Probe()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.ProcessId == 1 || Environment.GetEnvironmentVariable("UET_SPAWN") == "process")
+        {
+            return false;
+        }
+
+        try
+        {
+            var attr = stackalloc byte[AttrBytes];
+            var actions = stackalloc byte[ActionsBytes];
+            if (SpawnAttrInit(attr) != 0)
+            {
+                return false;
+            }
+
+            // An older glibc refuses a flag it does not know with EINVAL instead of ignoring it.
+            var setsid = SpawnAttrSetFlags(attr, SpawnSetSid | SpawnSetSigDefault | SpawnSetSigMask) == 0;
+            _ = SpawnAttrDestroy(attr);
+            if (!setsid || SpawnFileActionsInit(actions) != 0)
+            {
+                return false;
+            }
+
+            var chdir = SpawnFileActionsAddChdir(actions, "/") == 0;
+            _ = SpawnFileActionsDestroy(actions);
+            var pidfd = (int)Syscall(SysPidfdOpen, Environment.ProcessId, 0);
+            if (pidfd >= 0)
+            {
+                _ = Close(pidfd);
+            }
+
+            return chdir && pidfd >= 0;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false; // not glibc, or one older than 2.29
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static bool ProbeCloseFrom()
+    {
+        try
+        {
+            var actions = stackalloc byte[ActionsBytes];
+            _ = SpawnFileActionsInit(actions);
+            var ok = SpawnFileActionsAddCloseFrom(actions, 3) == 0;
+            _ = SpawnFileActionsDestroy(actions);
+            return ok;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>argv/envp for exec: one native block holding the pointer array (null-terminated) and the UTF-8 strings.</summary>
+    private static class NativeStrings
+    {
+        public static byte** Create(IReadOnlyList<string> strings)
+        {
+            var pointerBytes = (nuint)((strings.Count + 1) * sizeof(byte*));
+            nuint textBytes = 0;
+            foreach (var text in strings)
+            {
+                textBytes += (nuint)Encoding.UTF8.GetByteCount(text) + 1;
+            }
+
+            var block = (byte**)NativeMemory.Alloc(pointerBytes + textBytes);
+            var next = (byte*)block + pointerBytes;
+            var end = next + textBytes;
+            for (var i = 0; i < strings.Count; i++)
+            {
+                block[i] = next;
+                var length = Encoding.UTF8.GetBytes(strings[i], new Span<byte>(next, (int)(end - next)));
+                next[length] = 0;
+                next += length + 1;
+            }
+
+            block[strings.Count] = null;
+            return block;
+        }
+    }
+
+    [LibraryImport(Libc, EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [LibraryImport(Libc, EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "pipe2", SetLastError = true)]
+    private static partial int Pipe2(int* fds, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long first, long second);
+
+    [LibraryImport(Libc, EntryPoint = "waitpid", SetLastError = true)]
+    private static partial int WaitPid(int pid, int* status, int options);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int PosixSpawn(int* pid, string path, void* actions, void* attr, byte** argv, byte** envp);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn_file_actions_init")]
+    private static partial int SpawnFileActionsInit(void* actions);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn_file_actions_destroy")]
+    private static partial int SpawnFileActionsDestroy(void* actions);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn_file_actions_addopen", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SpawnFileActionsAddOpen(void* actions, int fd, string path, int flags, uint mode);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn_file_actions_adddup2")]
+    private static partial int SpawnFileActionsAddDup2(void* actions, int fd, int newFd);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn_file_actions_addchdir_np", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SpawnFileActionsAddChdir(void* actions, string path);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawn_file_actions_addclosefrom_np")]
+    private static partial int SpawnFileActionsAddCloseFrom(void* actions, int from);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawnattr_init")]
+    private static partial int SpawnAttrInit(void* attr);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawnattr_destroy")]
+    private static partial int SpawnAttrDestroy(void* attr);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawnattr_setflags")]
+    private static partial int SpawnAttrSetFlags(void* attr, short flags);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawnattr_setsigdefault")]
+    private static partial int SpawnAttrSetSigDefault(void* attr, void* signals);
+
+    [LibraryImport(Libc, EntryPoint = "posix_spawnattr_setsigmask")]
+    private static partial int SpawnAttrSetSigMask(void* attr, void* signals);
+
+    [LibraryImport(Libc, EntryPoint = "sigemptyset")]
+    private static partial int SignalEmptySet(void* set);
+
+    [LibraryImport(Libc, EntryPoint = "sigaddset")]
+    private static partial int SignalAddSet(void* set, int signal);
+}
