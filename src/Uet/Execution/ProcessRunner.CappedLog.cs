@@ -23,7 +23,8 @@ public static partial class ProcessRunner
         {
             lock (_gate)
             {
-                _writer.WriteLine("# " + redactor.Clean(text));
+                // One line, always: a command line can hold a whole prompt, whose lines must not pass for the tool's output.
+                _writer.WriteLine("# " + redactor.Clean(text).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal));
             }
         }
 
