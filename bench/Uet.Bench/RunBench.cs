@@ -47,6 +47,13 @@ internal static class RunBench
         }
 
         Console.WriteLine($"machine: {Report.Machine()}");
+        RunTargets.StateDir = options.StateDir;
+        if (options.StateDir is not null)
+        {
+            Directory.CreateDirectory(options.StateDir);
+            Console.WriteLine($"state databases in {options.StateDir}");
+        }
+
         Console.WriteLine($"make: {await RunTargets.VersionAsync("make")}; ninja: {await RunTargets.VersionAsync("ninja")}");
         var root = options.Dir ?? Path.Combine(Path.GetTempPath(), "uet-runbench-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(root);

@@ -32,6 +32,9 @@ internal sealed record RunBenchOptions
 
     public string? Dir { get; init; }
 
+    /// <summary>Where the state databases go, when not in each repository (e.g. repositories on tmpfs, state on disk).</summary>
+    public string? StateDir { get; init; }
+
     public const string Usage = """
         uet run benchmark: uet run of generated no-op DAGs (command true, isolation none, every transition durable)
         against GNU make -j and ninja on the same DAG, and the makespan of a DAG of sleep tasks against its lower bound.
@@ -39,6 +42,8 @@ internal sealed record RunBenchOptions
           run                         select this suite (first argument)
           --sizes 1000,10000          workstream counts of the no-op DAG
           --workers-list 2,8          worker counts (make -j / ninja -j the same)
+          --state-dir DIR             uet's state databases here instead of in each repository (e.g. --dir on
+                                      tmpfs for the work files, the durable state on disk)
           --seed 42                   DAG generator seed
           --repeat 3                  runs per configuration (median); 1 when a size is estimated over --long-seconds
           --long-seconds 180          estimated uet time above which a configuration runs once
@@ -70,6 +75,7 @@ internal sealed record RunBenchOptions
                 "--sleep-workers" => options with { SleepWorkers = Positive(Value()) },
                 "--no-makespan" => options with { Makespan = false },
                 "--dir" => options with { Dir = Value() },
+                "--state-dir" => options with { StateDir = Value() },
                 "--json" => options with { Json = Value() },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };

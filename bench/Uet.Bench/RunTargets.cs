@@ -11,6 +11,9 @@ internal static class RunTargets
 {
     private static int _sequence;
 
+    /// <summary>Where uet's state databases go; null = in each repository (<c>.state/uet.db</c>).</summary>
+    public static string? StateDir { get; set; }
+
     /// <summary>uet run of the DAG in a fresh one-commit repository; returns the run's own elapsed time in seconds.</summary>
     public static async Task<double> UetAsync(string root, RunDag dag, int workers, SqliteSynchronous synchronous)
     {
@@ -23,7 +26,8 @@ internal static class RunTargets
             await GitAsync(repo, "add", "README.md");
             await GitAsync(repo, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "init");
             var ct = CancellationToken.None;
-            await using var store = SqliteStateStore.Open(Path.Combine(repo, ".state", "uet.db"), TimeProvider.System, create: true, synchronous: synchronous);
+            var database = StateDir is null ? Path.Combine(repo, ".state", "uet.db") : Path.Combine(StateDir, Path.GetFileName(repo) + ".db");
+            await using var store = SqliteStateStore.Open(database, TimeProvider.System, create: true, synchronous: synchronous);
             await store.MigrateAsync(null, ct);
             var config = ConfigLoader.Parse("isolation:\n  strategy: none\n");
             var workstreams = dag.Workstreams();
