@@ -1,3 +1,5 @@
+using Uet.State;
+
 namespace Uet.Reporting;
 
 /// <summary>
@@ -28,6 +30,9 @@ public sealed record ExecutionReport(
     IReadOnlyList<WorkerUsage> Utilization)
 {
     public const string Format = "uet.report/1";
+
+    /// <summary>What the tools said they spent over the whole run (cost, tokens); empty when none said.</summary>
+    public ToolUsage Spend { get; init; } = ToolUsage.None;
 
     /// <summary>
     /// Busy time of all workers over wall time times the workers the run had at once; null for an empty run. A resumed
@@ -95,7 +100,11 @@ public sealed record WorkstreamRow(
     int? LinesRemoved,
     string? Commit,
     string? Validators,
-    string? Reason);
+    string? Reason)
+{
+    /// <summary>What the tools of its attempts said they spent; empty when none said.</summary>
+    public ToolUsage Spend { get; init; } = ToolUsage.None;
+}
 
 /// <summary>
 /// <c>StartedAt</c>: When its first task started; null when none did.<br/>

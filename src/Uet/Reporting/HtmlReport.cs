@@ -50,6 +50,7 @@ public static class HtmlReport
             ["tasks", Counts(report.TasksByState)],
             ["patches", Counts(report.PatchesByState)],
             ["worker utilization", Percent(report.OverallUtilization)],
+            ["tool spend", report.Spend.Describe()],
             ["report made", Time(report.GeneratedAt)],
         ]);
 

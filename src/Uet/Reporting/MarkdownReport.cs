@@ -33,6 +33,7 @@ public static class MarkdownReport
         Row("tasks", Counts(report.TasksByState));
         Row("patches", Counts(report.PatchesByState));
         Row("worker utilization", Percent(report.OverallUtilization));
+        Row("tool spend", report.Spend.Describe());
         Row("report made", Time(report.GeneratedAt));
         Line();
 

@@ -77,6 +77,8 @@ public static class ReportBuilder
         var lastPatch = patches.GroupBy(p => p.TaskId, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.MaxBy(p => p.CreatedAt)!, StringComparer.Ordinal);
         var planned = plan.Workstreams.ToDictionary(p => p.Id, StringComparer.Ordinal);
+        var spendByTask = steps.GroupBy(s => s.TaskId, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Aggregate(ToolUsage.None, (sum, s) => s.Usage is null ? sum : sum.Add(s.Usage)), StringComparer.Ordinal);
         var rows = plan.Workstreams.OrderBy(p => p.Wave).ThenBy(p => p.Rank).Select(p =>
         {
             var task = taskById.GetValueOrDefault(p.Id);
@@ -100,7 +102,10 @@ public static class ReportBuilder
                 patch?.LinesRemoved,
                 patch?.State == StateMachines.Patch.Committed && patchReason is { } c && c.StartsWith("commit ", StringComparison.Ordinal) ? c["commit ".Length..] : null,
                 ValidatorsOf(patch, patchReason, patch is null ? null : reasons.GetValueOrDefault((EntityKind.Patch, patch.PatchId, StateMachines.Patch.Verified))),
-                failed ? reasons.GetValueOrDefault((EntityKind.Task, task!.TaskId, task.State)) : null);
+                failed ? reasons.GetValueOrDefault((EntityKind.Task, task!.TaskId, task.State)) : null)
+            {
+                Spend = task is null ? ToolUsage.None : spendByTask.GetValueOrDefault(task.TaskId, ToolUsage.None),
+            };
         }).ToList();
 
         var lanes = steps.Where(s => s.StartedAt is not null)
@@ -174,7 +179,10 @@ public static class ReportBuilder
             retries,
             PatchIncidents(StateMachines.Patch.Quarantined),
             PatchIncidents(StateMachines.Patch.RolledBack),
-            usage);
+            usage)
+        {
+            Spend = spendByTask.Values.Aggregate(ToolUsage.None, (sum, u) => sum.Add(u)),
+        };
     }
 
     /// <summary>The most workers the run had alive at the same time (a resume spawns new ones after the old ones ended).</summary>

@@ -58,7 +58,8 @@ public sealed record StepRecord(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
     long? DurationMs,
-    int? ExitCode);
+    int? ExitCode,
+    ToolUsage? Usage = null);
 
 /// <summary>A patch of the ledger: its hash, files (one "status path" line each) and line counts.</summary>
 public sealed record PatchRecord(

@@ -7,6 +7,7 @@ public sealed record ToolUsage(double? CostUsd, long? InputTokens, long? OutputT
 {
     public static ToolUsage None { get; } = new(null, null, null);
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsEmpty => CostUsd is null && InputTokens is null && OutputTokens is null;
 
     /// <summary>Both together; a value stays null only when neither side has it.</summary>

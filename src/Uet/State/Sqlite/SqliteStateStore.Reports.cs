@@ -22,10 +22,11 @@ public sealed partial class SqliteStateStore
 
     public override Task<IReadOnlyList<StepRecord>> ListStepsAsync(string runId, CancellationToken cancellationToken) =>
         Query(
-            "SELECT step_id, task_id, attempt, state, started_at, completed_at, duration_ms, exit_code FROM steps WHERE run_id = $run ORDER BY task_id, attempt",
+            "SELECT step_id, task_id, attempt, state, started_at, completed_at, duration_ms, exit_code, cost_usd, input_tokens, output_tokens FROM steps WHERE run_id = $run ORDER BY task_id, attempt",
             c => c.Parameters.AddWithValue("$run", runId),
             r => new StepRecord(r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetString(3), SqliteSchema.ParseOrNull(r.GetValue(4)),
-                SqliteSchema.ParseOrNull(r.GetValue(5)), NullableLong(r, 6), r.IsDBNull(7) ? null : r.GetInt32(7)));
+                SqliteSchema.ParseOrNull(r.GetValue(5)), NullableLong(r, 6), r.IsDBNull(7) ? null : r.GetInt32(7),
+                new ToolUsage(r.IsDBNull(8) ? null : r.GetDouble(8), NullableLong(r, 9), NullableLong(r, 10))));
 
     public override Task<IReadOnlyList<PatchRecord>> ListPatchesAsync(string runId, CancellationToken cancellationToken) =>
         Query(

@@ -143,6 +143,13 @@ public sealed class AiCliEndToEndTests : IDisposable
         Assert.Contains("--yes-always", argv);
         Assert.Equal("hello.txt", argv[^1]);
         AssertUsage("aider", cost: 0.0012, input: 2100, output: 150);
+
+        // The run's report adds it up: in total and per workstream.
+        var reports = Path.Combine(_repo, ".uet", "reports", RunId);
+        Assert.Contains("| tool spend | $0.0012, 2100 tokens in, 150 out |", File.ReadAllText(Path.Combine(reports, "UET_EXECUTION_REPORT.md")), StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(reports, "UET_EXECUTION_REPORT.json")));
+        Assert.Equal(0.0012, json.RootElement.GetProperty("spend").GetProperty("cost_usd").GetDouble());
+        Assert.Equal(2100, json.RootElement.GetProperty("workstreams")[0].GetProperty("spend").GetProperty("input_tokens").GetInt64());
     }
 
     [Fact]
