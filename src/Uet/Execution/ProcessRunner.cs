@@ -110,9 +110,7 @@ public static partial class ProcessRunner
         }
 
         var searchPath = spec.Environment.TryGetValue("PATH", out var overridden) ? overridden : Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
-            .FirstOrDefault(File.Exists);
+        return Adapters.ProgramLocator.Find(program, searchPath);
     }
 
     private static async Task Pump(StreamReader reader, CappedLog log)

@@ -156,6 +156,21 @@ public sealed class AiAdapterTests : IDisposable
     }
 
     [Fact]
+    public void Problem_ProgramFoundOnTheToolsOwnPath_AndANonExecutableFileIsSkipped()
+    {
+        // As the executor will look it up: on tool_config.<tool>.env.PATH when set, taking only files it can run.
+        var first = Path.Combine(_dir.Path, "first");
+        var second = Path.Combine(_dir.Path, "second");
+        _dir.Write("first/uet-test-gemini", "not a program\n");
+        var real = _dir.Write("second/uet-test-gemini", "#!/bin/sh\n");
+        CliRunner.Run(_dir.Path, "chmod", ["+x", real]);
+
+        Assert.NotNull(new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", "program: uet-test-gemini")));
+        Assert.Null(new GeminiAdapter().Problem(Ws(), ToolConfig("gemini", $"program: uet-test-gemini\nenv: {{ PATH: \"{first}:{second}\" }}")));
+        Assert.Equal(real, ProgramLocator.Find("uet-test-gemini", $"{first}:{second}"));
+    }
+
+    [Fact]
     public void Problem_NotInstalled_SaysWhatToDo()
     {
         var problem = new AiderAdapter().Problem(Ws(), ToolConfig("aider", "program: uet-no-such-aider"));

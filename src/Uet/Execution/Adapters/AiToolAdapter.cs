@@ -24,6 +24,12 @@ public abstract class AiToolAdapter : ToolAdapter
 
     public override string? Program(ConfigMapping toolConfig) => Text(toolConfig, "program") ?? Name;
 
+    // The executor looks the program up on the PATH the tool runs with: a PATH set under tool_config.<tool>.env wins.
+    public override string? SearchPath(ConfigMapping toolConfig) =>
+        toolConfig.Entries.TryGetValue("env", out var env) && env is ConfigMapping variables && variables.Entries.TryGetValue("PATH", out var path) && path is ConfigScalar { Value: { } value }
+            ? value
+            : null;
+
     public override string? Problem(Workstream workstream, ConfigMapping toolConfig)
     {
         var where = $"execution.tool_config.{Name}";
@@ -54,7 +60,7 @@ public abstract class AiToolAdapter : ToolAdapter
         }
 
         var program = Program(toolConfig)!;
-        if (ProgramLocator.Find(program) is null)
+        if (ProgramLocator.Find(program, SearchPath(toolConfig)) is null)
         {
             return program.Contains('/', StringComparison.Ordinal)
                 ? $"{workstream.Id} uses {Name}, but {where}.program '{program}' is not an executable file given by its absolute path"

@@ -16,7 +16,8 @@ public static class ProgramLocator
             .FirstOrDefault(IsExecutableFile);
     }
 
-    private static bool IsExecutableFile(string path) =>
+    /// <summary>A file anyone may execute: what a PATH search takes (as execvp does, skipping files it cannot run).</summary>
+    public static bool IsExecutableFile(string path) =>
         File.Exists(path)
         && (OperatingSystem.IsWindows() || (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0);
 }

@@ -36,6 +36,9 @@ public abstract class ToolAdapter
     /// <summary>The program this adapter runs (a name looked up on PATH, or an absolute path); null when it runs the workstream's own commands.</summary>
     public virtual string? Program(ConfigMapping toolConfig) => null;
 
+    /// <summary>The PATH the program is looked up on when it runs (its configured environment's, when set); null = uet's own.</summary>
+    public virtual string? SearchPath(ConfigMapping toolConfig) => null;
+
     /// <summary>Whether <see cref="ParseUsage"/> can find anything: the executor reads the attempt's log only for tools that report usage.</summary>
     public virtual bool ReportsUsage => false;
 

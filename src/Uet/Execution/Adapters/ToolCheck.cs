@@ -37,7 +37,7 @@ public static class ToolCheck
             return new ToolStatus(adapter.Name, enabled, null, null, null, null);
         }
 
-        var path = ProgramLocator.Find(program);
+        var path = ProgramLocator.Find(program, adapter.SearchPath(toolConfig));
         if (path is null)
         {
             return new ToolStatus(adapter.Name, enabled, program, null, null, null);
