@@ -44,6 +44,12 @@ internal sealed class RunContext(
     /// <summary>git's worktree bookkeeping is not made for concurrent adds and removes in one repository.</summary>
     public SemaphoreSlim WorktreeGate { get; } = new(1, 1);
 
+    /// <summary>
+    /// The dispatcher's part of a task's completion, run inside the completion's own transaction: marks the dependents
+    /// it makes ready and returns them (one durable commit for both, not two).
+    /// </summary>
+    public Func<StoreTransaction, string, Task<IReadOnlyList<string>>>? Completing { get; set; }
+
     /// <summary>The order of the merge queue: each workstream's place by wave, then critical path, then id.</summary>
     public IReadOnlyDictionary<string, int> MergeOrder { get; init; } = new Dictionary<string, int>();
 

@@ -106,6 +106,31 @@ public sealed partial class RunExecutor
                 .Select(p => p.Id).ToList()).ConfigureAwait(false);
         }
 
+        // From here on, a completion makes its dependents ready in its own transaction (one commit for both); the
+        // counts are shared with the tasks' flows, so they are changed under a lock.
+        var waitingGate = new Lock();
+        context.Completing = async (transaction, completed) =>
+        {
+            List<string> nowReady = [];
+            lock (waitingGate)
+            {
+                foreach (var dependent in dependents[completed])
+                {
+                    if (--waiting[dependent] == 0)
+                    {
+                        nowReady.Add(dependent);
+                    }
+                }
+            }
+
+            foreach (var id in nowReady)
+            {
+                await context.ChangeInAsync(transaction, EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Ready, "dependencies done").ConfigureAwait(false);
+            }
+
+            return nowReady;
+        };
+
         var total = workstreams.Count;
         while (true)
         {
@@ -179,16 +204,11 @@ public sealed partial class RunExecutor
             outcomes[id] = outcome;
             if (outcome.Result == TaskResult.Completed)
             {
-                var nowReady = new List<string>();
-                foreach (var dependent in dependents[id])
+                // Marked ready in the completion's own transaction (context.Completing).
+                foreach (var dependent in outcome.NowReady)
                 {
-                    if (--waiting[dependent] == 0 && !outcomes.ContainsKey(dependent))
-                    {
-                        nowReady.Add(dependent);
-                    }
+                    ready.Enqueue(dependent, planned[dependent].Rank);
                 }
-
-                await MakeReady(nowReady).ConfigureAwait(false);
             }
             else if (outcome.Result is TaskResult.Failed or TaskResult.Quarantined or TaskResult.RolledBack)
             {

@@ -44,6 +44,9 @@ public sealed record TaskOutcome(string WorkstreamId, TaskResult Result, int Att
     /// <summary>Whether the worker that ran it can take another task (false when it was drained or terminated meanwhile).</summary>
     public bool WorkerReusable { get; init; } = true;
 
+    /// <summary>The dependents its completion made ready, in the same transaction as the completion.</summary>
+    public IReadOnlyList<string> NowReady { get; init; } = [];
+
     /// <summary>The result as the states are named (rolled_back, not_started).</summary>
     public string ResultName => Result switch
     {

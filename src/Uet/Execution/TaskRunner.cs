@@ -298,22 +298,29 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 }
 
                 var (commit, integrationError) = (integration.Commit, integration.Error);
-                if (patch is { Verdict: PatchVerdict.Dropped })
-                {
-                    await run.TransactAsync((transaction, _) => RecordPatchAsync(transaction, attempt, patch, [P.Dropped], "no change")).ConfigureAwait(false);
-                }
-
                 if (integrationError is null)
                 {
+                    // The task's end, its dropped patch if any, and the dependents it makes ready: one transaction.
+                    IReadOnlyList<string> nowReady = [];
                     await run.TransactAsync(async (transaction, token) =>
                     {
+                        if (patch is { Verdict: PatchVerdict.Dropped })
+                        {
+                            await RecordPatchAsync(transaction, attempt, patch, [P.Dropped], "no change").ConfigureAwait(false);
+                        }
+
                         await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Completed, null).ConfigureAwait(false);
                         await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}").ConfigureAwait(false);
                         _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+                        if (run.Completing is { } completing)
+                        {
+                            nowReady = await completing(transaction, workstream.Id).ConfigureAwait(false);
+                        }
                     }).ConfigureAwait(false);
                     run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
-                    return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit), null);
+                    return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit) { NowReady = nowReady }, null);
                 }
+
 
                 error = integrationError;
             }

@@ -141,6 +141,17 @@ public sealed class RunEndToEndTests : IDisposable
         Assert.Equal(string.Empty, Scalar("SELECT run_id FROM run_lock"));
         // Every entity's state is the to_state of its last event: state and events never disagree.
         Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_repo));
+        // A completion and the dependents it makes ready are one transaction: with one writer, their events are
+        // consecutive (task completed, its worker idle, the dependent ready).
+        Assert.Equal(
+            "task.completed r-e2e:ws-chain-1,worker.idle,task.ready r-e2e:ws-chain-2",
+            Scalar("""
+                SELECT group_concat(event_type || CASE WHEN entity = 'task' THEN ' ' || entity_id ELSE '' END, ',') FROM (
+                  SELECT event_type, entity, entity_id FROM events WHERE event_id BETWEEN
+                    (SELECT event_id FROM events WHERE entity_id = 'r-e2e:ws-chain-1' AND event_type = 'task.completed')
+                    AND (SELECT event_id FROM events WHERE entity_id = 'r-e2e:ws-chain-2' AND event_type = 'task.ready')
+                  ORDER BY event_id)
+                """));
 
         // The conflict group never overlapped (each member would have exited 9 on a held lock), and the logs exist.
         Assert.True(File.Exists(Path.Combine(_repo, "logs", "uet", "r-e2e", "ws-flaky", "1.log")));
