@@ -56,7 +56,14 @@ internal static class ReportCommand
             // The estimates are the ones the run planned with: its recorded config, when it has one.
             if (await store.RunConfigAsync(runId, cancellationToken).ConfigureAwait(false) is { } recorded)
             {
-                config = Uet.Config.ConfigLoader.Parse(recorded, $"the config recorded for run {runId}");
+                try
+                {
+                    config = Uet.Config.ConfigLoader.Parse(recorded, $"the config recorded for run {runId}");
+                }
+                catch (Uet.Config.ConfigException)
+                {
+                    // Recorded by an older uet with keys this one no longer takes: the file's estimates will do for a report.
+                }
             }
 
             var report = await ReportBuilder.BuildAsync(store, runId, config.Execution.DefaultEstimate, TimeProvider.System, cancellationToken).ConfigureAwait(false);

@@ -99,13 +99,6 @@ internal static class RunCommand
                 return UetApp.InvalidInput;
             }
 
-            var target = parse.GetValue(mergeInto) ?? config.Integration.MergeInto;
-            if (target is not null
-                && (await GitCli.RunAsync(workspace.Root, ["rev-parse", "--verify", "--quiet", $"refs/heads/{target}"], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
-            {
-                throw UsageException.InvalidOption("--merge-into", $"there is no branch '{target}' in {workspace.Root}");
-            }
-
             var json = parse.GetValue(common.Json);
             var dbPath = parse.GetValue(database) ?? Path.Combine(workspace.Root, config.Execution.StateDb);
             await using var store = await SqliteStateStore.OpenCurrentAsync(dbPath, TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
@@ -125,7 +118,10 @@ internal static class RunCommand
             {
                 if (parse.GetValue(fresh))
                 {
-                    await probe.AbandonAsync(unfinished.RunId, CancellationToken.None).ConfigureAwait(false);
+                    // Settled with the config it ran with: its branch and worktree folder may have been renamed since.
+                    var recorded = await RecordedConfig.ForRunAsync(store, unfinished.RunId, config, configText, TextWriter.Null).ConfigureAwait(false);
+                    await new RunExecutor(workspace.Root, recorded, store, TimeProvider.System, Redactor.None, _ => { })
+                        .AbandonAsync(unfinished.RunId, CancellationToken.None).ConfigureAwait(false);
                     await output.Error.WriteLineAsync($"uet: run {unfinished.RunId} did not finish; cancelled it (its results so far stay on its branch) and starting a new run.").ConfigureAwait(false);
                 }
                 else if (options.RunId is { } named && named != unfinished.RunId)
@@ -142,8 +138,18 @@ internal static class RunCommand
                 {
                     await output.Error.WriteLineAsync($"uet: run {unfinished.RunId} did not finish; continuing it ('uet run --new' starts a new run instead).").ConfigureAwait(false);
                     config = await RecordedConfig.ForRunAsync(store, unfinished.RunId, config, configText, output.Error).ConfigureAwait(false);
-                    start = executor => executor.ResumeAsync(unfinished.RunId, options, cancellationToken);
+                    options = options with { Workers = workerCount ?? config.Execution.MaxWorkers };
+                    var resumeOptions = options;
+                    start = executor => executor.ResumeAsync(unfinished.RunId, resumeOptions, cancellationToken);
                 }
+            }
+
+            // The branch to fast-forward at the end: of the config the run goes on with.
+            var target = parse.GetValue(mergeInto) ?? config.Integration.MergeInto;
+            if (target is not null
+                && (await GitCli.RunAsync(workspace.Root, ["rev-parse", "--verify", "--quiet", $"refs/heads/{target}"], cancellationToken).ConfigureAwait(false)).ExitCode != 0)
+            {
+                throw UsageException.InvalidOption("--merge-into", $"there is no branch '{target}' in {workspace.Root}");
             }
 
             RunSummary summary;

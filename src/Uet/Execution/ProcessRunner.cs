@@ -110,7 +110,7 @@ public static partial class ProcessRunner
         }
 
         var searchPath = spec.Environment.TryGetValue("PATH", out var overridden) ? overridden : Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return Adapters.ProgramLocator.Find(program, searchPath);
+        return Adapters.ProgramLocator.Find(program, searchPath, spec.WorkingDirectory);
     }
 
     private static async Task Pump(StreamReader reader, CappedLog log)

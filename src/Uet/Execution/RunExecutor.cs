@@ -97,9 +97,10 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             var final = context.Merges.Tip;
             return new RunSummary(runId, state ?? "interrupted", branch, baseCommit, final, outcomes, clock.GetElapsedTime(started));
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not Integration.QueueFailure)
         {
-            // A bug or a broken database: the run is recorded as failed rather than left 'running' for ever.
+            // A bug or a broken database: the run is recorded as failed rather than left 'running' for ever. (A result
+            // git holds but the store does not is left 'running' instead: a resume reconciles the two.)
             await TryFailRunAsync(runId, ex).ConfigureAwait(false);
             throw;
         }
@@ -171,7 +172,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         await StateChanger.CreateAsync(transaction, new NewEntity(EntityKind.Run, runId, null, new Dictionary<string, object?>
         {
             ["plan_hash"] = PlanHash(workstreams),
-            ["config"] = configText,
+            ["config"] = configText is null ? null : redactor.Clean(configText), // a secret written into the file stays out of the database
         }), none).ConfigureAwait(false);
         foreach (var ws in workstreams)
         {

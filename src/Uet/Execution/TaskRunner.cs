@@ -302,25 +302,34 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 {
                     // The task's end, its dropped patch if any, and the dependents it makes ready: one transaction.
                     IReadOnlyList<string> nowReady = [];
-                    await run.TransactAsync(async (transaction, token) =>
+                    try
                     {
-                        if (patch is { Verdict: PatchVerdict.Dropped })
+                        await run.TransactAsync(async (transaction, token) =>
                         {
-                            await RecordPatchAsync(transaction, attempt, patch, [P.Dropped], "no change").ConfigureAwait(false);
-                        }
+                            if (patch is { Verdict: PatchVerdict.Dropped })
+                            {
+                                await RecordPatchAsync(transaction, attempt, patch, [P.Dropped], "no change").ConfigureAwait(false);
+                            }
 
-                        await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Completed, null).ConfigureAwait(false);
-                        await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}").ConfigureAwait(false);
-                        _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
-                        if (run.Completing is { } completing)
-                        {
-                            nowReady = await completing(transaction, workstream.Id).ConfigureAwait(false);
-                        }
-                    }).ConfigureAwait(false);
+                            await run.ChangeInAsync(transaction, EntityKind.Step, stepId, S.Completed, null).ConfigureAwait(false);
+                            await run.ChangeInAsync(transaction, EntityKind.Task, _taskId, T.Completed, commit is null ? "completed with no change" : $"committed {commit[..12]}").ConfigureAwait(false);
+                            _workerAfter = await WorkerPool.ReleaseAsync(transaction, workerId, token).ConfigureAwait(false);
+                            if (run.Completing is { } completing)
+                            {
+                                nowReady = await completing(transaction, workstream.Id).ConfigureAwait(false);
+                            }
+                        }).ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The work is done (its patch may be on the branch already) but not recorded: a retry would redo
+                        // it, and the dispatcher's counts of what each dependent waits for were already taken. Stop the run.
+                        throw new QueueFailure(run.RunId, $"{workstream.Id}: its completion could not be recorded: {ex.Message}", ex);
+                    }
+
                     run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
                     return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit) { NowReady = nowReady }, null);
                 }
-
 
                 error = integrationError;
             }

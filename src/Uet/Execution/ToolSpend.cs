@@ -48,8 +48,9 @@ public static class ToolSpend
         }
 
         var spent = await run.Store.TaskUsageAsync(taskId, CancellationToken.None).ConfigureAwait(false);
-        return spent.CostUsd is { } cost && cost > limit
-            ? $"cost limit: the attempts of {workstream.Id} have cost {ToolUsage.FormatUsd(cost)}, more than its max_cost_usd of {ToolUsage.FormatUsd(limit)}; not retried"
+        // Reached is spent: the next attempt could only go over it (the same test as a resume's).
+        return spent.CostUsd is { } cost && cost >= limit
+            ? $"cost limit: the attempts of {workstream.Id} have cost {ToolUsage.FormatUsd(cost)}, which reaches its max_cost_usd of {ToolUsage.FormatUsd(limit)}; not retried"
             : null;
     }
 

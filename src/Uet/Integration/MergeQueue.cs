@@ -20,10 +20,14 @@ internal sealed record MergeRequest(Workstream Workstream, int Attempt, string P
 internal sealed record QueueOutcome(string? Commit, string? Error, bool RolledBack);
 
 /// <summary>
-/// The integration branch moved to a commit but the store could not record it: the run must stop (a retry would apply
-/// the change again); <c>uet resume</c> finds the commit by its trailer.
+/// A result git already holds (a patch on the integration branch, a task's completion) could not be recorded: the run
+/// must stop, since a retry would do the work again; <c>uet resume</c> reconciles the store with git.
 /// </summary>
-internal sealed class QueueFailure(string message, Exception inner) : Exception(message, inner);
+internal sealed class QueueFailure(string runId, string message, Exception inner)
+    : UetException($"{message}; the run is left unfinished: 'uet resume {runId}' reconciles it with git and goes on", inner)
+{
+    public override int ExitCode => 1;
+}
 
 /// <summary>
 /// The merge queue. Patches wait here and are integrated in a deterministic order (wave, then critical path, then id)
@@ -199,7 +203,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
             {
                 if (entry.Commit is { } commit && await OnBranchAsync(commit).ConfigureAwait(false))
                 {
-                    entry.Done.TrySetException(new QueueFailure($"{entry.Request.Workstream.Id}: committed on {run.IntegrationBranch} but not recorded: {why}", ex));
+                    entry.Done.TrySetException(new QueueFailure(run.RunId, $"{entry.Request.Workstream.Id}: committed on {run.IntegrationBranch} but not recorded: {why}", ex));
                     continue;
                 }
 

@@ -362,4 +362,52 @@ public sealed class RunCliTests : IDisposable
             Assert.True(validations < 8, $"{validations} validations with batch_size {batchSize}");
         }
     }
+
+    [Fact]
+    public void Run_CompletionCannotBeRecorded_RunStopsUnfinished_ResumeReconcilesWithoutRedoingIt()
+    {
+        // The store refuses to make ws-x ready, which happens in ws-a's completion: ws-a's patch is on the branch but its
+        // completion is not recorded. Retrying ws-a would apply it again; the run stops, left for uet resume.
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a >> a.txt"] }""");
+        _dir.Write("workstreams/ws-x.json", """{ "id": "ws-x", "depends_on": ["ws-a"], "files_scope": ["x.txt"], "command": ["sh", "-c", "cat a.txt > x.txt"] }""");
+        var database = Path.Combine(_dir.Path, ".state", "uet.db");
+        Execute(database, "CREATE TRIGGER refuse BEFORE UPDATE OF state ON tasks WHEN NEW.task_id = 'r-f:ws-x' AND NEW.state = 'ready' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-f");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("ws-a: its completion could not be recorded", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'uet resume r-f' reconciles it with git", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("running", Scalar("SELECT state FROM runs"));
+
+        Execute(database, "DROP TRIGGER refuse");
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-f:x.txt"]).Stdout); // ws-a applied once
+        Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-f:ws-a'"));
+        Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_dir.Path));
+    }
+
+    [Fact]
+    public void Run_RecordsItsConfig_WithoutTheSecretsOfTheEnvironment()
+    {
+        const string Key = "sk-uet-test-config-0123456789";
+        _dir.Write(".uet/config.yaml", $"# the key is {Key}, do not commit\nexecution:\n  max_workers: 2\n");
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
+
+        var result = CliRunner.UetWithEnvironment(_dir.Path, new Dictionary<string, string> { ["OPENAI_API_KEY"] = Key }, "run", "--run-id", "r-c");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("# the key is ***, do not commit\nexecution:\n  max_workers: 2\n", Scalar("SELECT config FROM runs"));
+    }
+
+    private static void Execute(string database, string sql)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
 }

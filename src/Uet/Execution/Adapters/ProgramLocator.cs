@@ -3,7 +3,11 @@ namespace Uet.Execution.Adapters;
 /// <summary>Where a program is: an absolute path as given, or a name found on PATH, as the executor will find it.</summary>
 public static class ProgramLocator
 {
-    public static string? Find(string program, string? searchPath = null)
+    /// <param name="program">A name to look up, or a path (absolute, to be taken as is).</param>
+    /// <param name="searchPath">The PATH to search; null = uet's own.</param>
+    /// <param name="workingDirectory">Where the program will run: relative PATH entries (and empty ones, which mean
+    /// "here") are taken from there, as execvp in that folder would; null = uet's own folder.</param>
+    public static string? Find(string program, string? searchPath = null, string? workingDirectory = null)
     {
         if (program.Contains('/', StringComparison.Ordinal))
         {
@@ -11,8 +15,9 @@ public static class ProgramLocator
         }
 
         searchPath ??= Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, program))
+        var here = workingDirectory ?? Directory.GetCurrentDirectory();
+        return searchPath.Split(Path.PathSeparator)
+            .Select(dir => Path.Combine(dir.Length == 0 ? here : Path.GetFullPath(dir, here), program))
             .FirstOrDefault(IsExecutableFile);
     }
 

@@ -92,7 +92,7 @@ public sealed class AiCliEndToEndTests : IDisposable
         Assert.Equal("failed", Scalar("SELECT state FROM tasks"));
         Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps"));
         Assert.Contains("cost limit", Scalar("SELECT data FROM events WHERE event_type = 'task.failed'"), StringComparison.Ordinal);
-        Assert.Contains("more than its max_cost_usd of $0.001", Scalar("SELECT data FROM events WHERE event_type = 'task.failed'"), StringComparison.Ordinal);
+        Assert.Contains("which reaches its max_cost_usd of $0.001", Scalar("SELECT data FROM events WHERE event_type = 'task.failed'"), StringComparison.Ordinal);
         Assert.Equal("0", Scalar("SELECT COUNT(*) FROM patches WHERE state = 'committed'"));
     }
 
