@@ -162,30 +162,39 @@ public sealed partial class SqliteStateStore : StateStore
 
     public override async Task<StoreTransaction> BeginAsync(CancellationToken cancellationToken)
     {
-        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // Counted before the wait: a transaction that commits while another writer is on its way may leave the physical
+        // commit to it (group commit, see SqliteStateStore.Group.cs).
+        Interlocked.Increment(ref _entering);
+        try
+        {
+            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Interlocked.Decrement(ref _entering);
+            await SettleAbandonedGroupAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        Interlocked.Decrement(ref _entering);
         try
         {
             _writer ??= OpenConnection();
             // IMMEDIATE: take the write lock before reading, so a check-then-write can never interleave with another writer.
-            var transaction = await Guard(() => _writer.BeginTransaction(deferred: false)).ConfigureAwait(false);
-            return new SqliteStoreTransaction(this, transaction, _clock, _writeCommands);
+            _group ??= await Guard(() => _writer.BeginTransaction(deferred: false)).ConfigureAwait(false);
+            var group = _group;
+            await Guard(() =>
+            {
+                group.Save(Savepoint);
+                return 0;
+            }).ConfigureAwait(false);
+            return new SqliteStoreTransaction(this, group, _clock, _writeCommands);
         }
         catch
         {
-            _writeGate.Release();
+            EndWrite(broken: false, settleGroup: true);
             throw;
         }
-    }
-
-    /// <summary>Called by a transaction when it ends, committed or not; a broken connection is dropped for a new one.</summary>
-    internal void EndWrite(bool broken)
-    {
-        if (broken)
-        {
-            DropWriter();
-        }
-
-        _writeGate.Release();
     }
 
     private void DropWriter()

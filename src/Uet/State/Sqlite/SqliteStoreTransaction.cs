@@ -20,6 +20,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
     private readonly Dictionary<string, SqliteCommand> _commands;
     private bool _committed;
     private bool _disposed;
+    private bool _handedOver;
 
     public SqliteStoreTransaction(SqliteStateStore store, SqliteTransaction transaction, TimeProvider clock, Dictionary<string, SqliteCommand> commands)
     {
@@ -231,12 +232,24 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         return Run(() => command.ExecuteNonQuery());
     }
 
-    public override Task CommitAsync(CancellationToken cancellationToken) => Run(() =>
+    public override async Task CommitAsync(CancellationToken cancellationToken)
     {
-        _transaction.Commit();
+        // This transaction's savepoint joins the physical transaction; the store commits that now, or hands it over to
+        // the writer already waiting and returns the group's commit to wait for (durable once it completes).
+        await Run(() =>
+        {
+            _transaction.Release(SqliteStateStore.Savepoint);
+            return 0;
+        }).ConfigureAwait(false);
         _committed = true;
-        return 0;
-    });
+        var group = _store.CommitOrHandOver();
+        if (group is not null)
+        {
+            _handedOver = true;
+            _store.EndWrite(broken: false, settleGroup: false);
+            await group.ConfigureAwait(false);
+        }
+    }
 
     public override ValueTask DisposeAsync()
     {
@@ -246,24 +259,30 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         }
 
         _disposed = true;
+        if (_handedOver)
+        {
+            return ValueTask.CompletedTask; // the gate went to the next writer with the group
+        }
+
         var broken = false;
         try
         {
             if (!_committed)
             {
-                _transaction.Rollback();
+                // Only this transaction's own changes are undone; the group it joined goes on.
+                _transaction.Rollback(SqliteStateStore.Savepoint);
+                _transaction.Release(SqliteStateStore.Savepoint);
             }
-
-            _transaction.Dispose();
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
         {
-            // A rollback that fails (after a failed commit, say) leaves the connection in doubt: the store replaces it.
+            // A rollback that fails (SQLite rolled the whole transaction back after an I/O error, say) leaves the
+            // connection and the group in doubt: the store fails the group and replaces the connection.
             broken = true;
         }
         finally
         {
-            _store.EndWrite(broken);
+            _store.EndWrite(broken, settleGroup: true);
         }
 
         return ValueTask.CompletedTask;

@@ -1,0 +1,136 @@
+using Microsoft.Data.Sqlite;
+
+namespace Uet.State.Sqlite;
+
+/// <summary>
+/// Group commit. Each <see cref="StoreTransaction"/> is a savepoint inside one physical SQLite transaction on the write
+/// connection. A transaction that commits while another writer is already waiting for the connection merges its
+/// savepoint, hands the physical transaction over and waits: the last of the group commits (one fsync for all) and
+/// releases every member; a failure of that commit fails every member. A member's CommitAsync therefore returns only
+/// once its changes are durable, exactly as before, and a crash before the physical commit leaves none of the group.
+/// A transaction that rolls back undoes its own savepoint only. Between groups no physical transaction stays open, so
+/// other processes get the write lock as before.
+/// </summary>
+public sealed partial class SqliteStateStore
+{
+    internal const string Savepoint = "uet_tx";
+    private const int MaxGroup = 64;
+
+    private readonly List<TaskCompletionSource> _groupMembers = [];
+    private SqliteTransaction? _group;
+    private int _entering;
+
+    /// <summary>
+    /// Called (gate held) by a transaction whose savepoint is merged. Returns a task to await when the physical commit
+    /// is handed over to the next writer (the gate must then be released by the caller), or null when it committed now.
+    /// </summary>
+    internal Task? CommitOrHandOver()
+    {
+        if (Volatile.Read(ref _entering) > 0 && _groupMembers.Count < MaxGroup - 1)
+        {
+            var member = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _groupMembers.Add(member);
+            return member.Task;
+        }
+
+        CommitGroup();
+        return null;
+    }
+
+    /// <summary>Called by a transaction when it ends: settles the group unless the next writer will, then frees the gate.</summary>
+    internal void EndWrite(bool broken, bool settleGroup)
+    {
+        try
+        {
+            if (broken)
+            {
+                // The physical transaction is in doubt (SQLite may have rolled it back whole): every member fails.
+                FailGroup(StateException.Unusable(Path, "a write failed and the transaction could not be undone cleanly; the changes of the transactions waiting to commit with it were lost", new InvalidOperationException("rollback to the savepoint failed")));
+                DropWriter();
+            }
+            else if (settleGroup && Volatile.Read(ref _entering) == 0 && _group is not null)
+            {
+                CommitGroup();
+            }
+        }
+        catch (StateException)
+        {
+            // The members were failed with it; the transaction that ended already had its own outcome.
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <summary>The gate is free and nobody is waiting for it, but a group may still wait for its commit: commit it.</summary>
+    private async Task SettleAbandonedGroupAsync()
+    {
+        await _writeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        EndWrite(broken: false, settleGroup: true);
+    }
+
+    /// <summary>Commits the physical transaction (gate held) and releases its members; on failure fails them and throws.</summary>
+    private void CommitGroup()
+    {
+        var group = _group;
+        if (group is null)
+        {
+            return;
+        }
+
+        _group = null;
+        var members = _groupMembers.ToArray();
+        _groupMembers.Clear();
+        try
+        {
+            group.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            var error = Translate(ex) ?? StateException.Unusable(Path, "the commit failed: " + ex.Message, ex);
+            foreach (var member in members)
+            {
+                member.TrySetException(error);
+            }
+
+            TryDispose(group);
+            DropWriter();
+            throw error;
+        }
+
+        group.Dispose();
+        foreach (var member in members)
+        {
+            member.TrySetResult();
+        }
+    }
+
+    private void FailGroup(StateException error)
+    {
+        var group = _group;
+        _group = null;
+        foreach (var member in _groupMembers)
+        {
+            member.TrySetException(error);
+        }
+
+        _groupMembers.Clear();
+        if (group is not null)
+        {
+            TryDispose(group);
+        }
+    }
+
+    private static void TryDispose(SqliteTransaction transaction)
+    {
+        try
+        {
+            transaction.Dispose();
+        }
+        catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+        {
+            // Already rolled back by SQLite, or its connection is gone.
+        }
+    }
+}
