@@ -119,6 +119,13 @@ public abstract class StoreTransaction : IAsyncDisposable
 
     public abstract Task WriteRunLockAsync(RunLockRecord? lockRecord, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Makes everything written through this transaction durable, and returns only then. A store may commit several
+    /// transactions together (SQLite: group commit), so: a failure of that shared commit fails each of them; a commit may
+    /// wait for the next writer's transaction to end, so a transaction's body must never wait for another flow's
+    /// work; and a later transaction of the group may read an earlier one's changes before they are durable, so no
+    /// side effect outside the store may depend on what a transaction reads.
+    /// </summary>
     public abstract Task CommitAsync(CancellationToken cancellationToken);
 
     public abstract ValueTask DisposeAsync();

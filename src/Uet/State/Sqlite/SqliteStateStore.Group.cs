@@ -63,12 +63,26 @@ public sealed partial class SqliteStateStore
         }
     }
 
-    /// <summary>The gate is free and nobody is waiting for it, but a group may still wait for its commit: commit it.</summary>
+    /// <summary>
+    /// A writer gave up waiting (cancelled): a group handed over to it must still be committed. Done in the background,
+    /// so the cancelled caller returns at once; the next holder of the gate settles it.
+    /// </summary>
     private async Task SettleAbandonedGroupAsync()
     {
-        await _writeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-        EndWrite(broken: false, settleGroup: true);
+        try
+        {
+            await _writeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            EndWrite(broken: false, settleGroup: true);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The store is closed: its members were failed then.
+        }
     }
+
+    /// <summary>The store closes: a group still open is rolled back by the connection's close, so its members fail now.</summary>
+    private void FailOpenGroup() =>
+        FailGroup(StateException.Unusable(Path, "the store was closed before the transactions waiting to commit together were committed", new ObjectDisposedException(nameof(SqliteStateStore))));
 
     /// <summary>Commits the physical transaction (gate held) and releases its members; on failure fails them and throws.</summary>
     private void CommitGroup()
@@ -86,9 +100,11 @@ public sealed partial class SqliteStateStore
         {
             group.Commit();
         }
-        catch (SqliteException ex)
+#pragma warning disable CA1031 // Whatever the commit threw, no member may be left waiting: each gets the failure.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            var error = Translate(ex) ?? StateException.Unusable(Path, "the commit failed: " + ex.Message, ex);
+            var error = (ex as SqliteException is { } sqlite ? Translate(sqlite) : null) ?? StateException.Unusable(Path, "the commit failed: " + ex.Message, ex);
             foreach (var member in members)
             {
                 member.TrySetException(error);

@@ -171,8 +171,11 @@ public sealed partial class SqliteStateStore : StateStore
         }
         catch
         {
-            Interlocked.Decrement(ref _entering);
-            await SettleAbandonedGroupAsync().ConfigureAwait(false);
+            if (Interlocked.Decrement(ref _entering) == 0)
+            {
+                _ = SettleAbandonedGroupAsync(); // never throws; the cancelled caller does not wait for it
+            }
+
             throw;
         }
 
@@ -306,6 +309,7 @@ public sealed partial class SqliteStateStore : StateStore
 
     public override ValueTask DisposeAsync()
     {
+        FailOpenGroup();
         DropWriter();
         _writeGate.Dispose();
 

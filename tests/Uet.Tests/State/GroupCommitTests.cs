@@ -1,0 +1,117 @@
+using Microsoft.Data.Sqlite;
+using Uet.State;
+using Xunit;
+
+namespace Uet.Tests.State;
+
+/// <summary>
+/// Group commit on a real SQLite file: a transaction that commits while another writer waits hands the physical
+/// commit over and returns only once the group is durable; one member's failure fails the group, never silently.
+/// </summary>
+public sealed class GroupCommitTests
+{
+    private static Task NewWorker(StoreTransaction t, string id) =>
+        StateChanger.CreateAsync(t, new NewEntity(EntityKind.Worker, id, null, new Dictionary<string, object?>()), CancellationToken.None);
+
+    [Fact]
+    public async Task HandedOver_CommitReturnsOnlyOnceTheNextWriterEnds_BothDurable()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var a = await f.Store.BeginAsync(CancellationToken.None);
+        await NewWorker(a, "w-a");
+        var bBegin = f.Store.BeginAsync(CancellationToken.None); // waits for the gate: counted as entering
+        var aCommit = a.CommitAsync(CancellationToken.None);
+        await a.DisposeAsync();
+        var b = await bBegin;
+
+        Assert.False(aCommit.IsCompleted); // handed over: not durable yet
+        Assert.Equal(0, f.Count("SELECT COUNT(*) FROM workers")); // nothing visible to another connection
+
+        await NewWorker(b, "w-b");
+        await b.CommitAsync(CancellationToken.None);
+        await b.DisposeAsync();
+        await aCommit.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM workers"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task LaterMemberMakesSqliteRollBackEverything_EarlierMemberFails_NothingWritten_StoreGoesOn(bool laterTriesToCommit)
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        using (var connection = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // RAISE(ROLLBACK) ends the whole transaction, as SQLite does on a full disk or an I/O error.
+            command.CommandText = "CREATE TRIGGER boom BEFORE INSERT ON workers WHEN NEW.worker_id = 'boom' BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;";
+            command.ExecuteNonQuery();
+        }
+
+        var a = await f.Store.BeginAsync(CancellationToken.None);
+        await NewWorker(a, "w-a");
+        var bBegin = f.Store.BeginAsync(CancellationToken.None);
+        var aCommit = a.CommitAsync(CancellationToken.None);
+        await a.DisposeAsync();
+        var b = await bBegin;
+        await Assert.ThrowsAnyAsync<Exception>(() => NewWorker(b, "boom"));
+        if (laterTriesToCommit)
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => b.CommitAsync(CancellationToken.None));
+        }
+
+        await b.DisposeAsync();
+
+        await Assert.ThrowsAsync<StateException>(() => aCommit.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, f.Count("SELECT COUNT(*) FROM workers"));
+        await f.InTransactionAsync(t => NewWorker(t, "w-c"));
+        Assert.Equal(1, f.Count("SELECT COUNT(*) FROM workers"));
+    }
+
+    [Fact]
+    public async Task ManyWritersCommittingAndRollingBack_ExactlyTheCommittedOnesStay()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var committed = 0;
+        var flows = Enumerable.Range(0, 8).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 150; i++)
+            {
+                await using var t = await f.Store.BeginAsync(CancellationToken.None);
+                await NewWorker(t, $"w-{w}-{i}");
+                if (i % 3 == 0)
+                {
+                    continue; // disposed without commit: rolled back, alone
+                }
+
+                await t.CommitAsync(CancellationToken.None);
+                Interlocked.Increment(ref committed);
+            }
+        }));
+
+        await Task.WhenAll(flows).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(800, committed);
+        Assert.Equal(committed, f.Count("SELECT COUNT(*) FROM workers"));
+    }
+
+    [Fact]
+    public async Task WriterCancelledWhileWaiting_ReturnsAtOnce_AndTheStoreGoesOn()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        var a = await f.Store.BeginAsync(CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        var b = f.Store.BeginAsync(cancel.Token);
+        await NewWorker(a, "w-a");
+        await cancel.CancelAsync();
+
+        // While a still holds the connection, b's caller gets its cancellation at once.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b.WaitAsync(TimeSpan.FromSeconds(5)));
+        await a.CommitAsync(CancellationToken.None);
+        await a.DisposeAsync();
+        await f.InTransactionAsync(t => NewWorker(t, "w-c"));
+        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM workers"));
+    }
+}
