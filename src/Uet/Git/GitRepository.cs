@@ -154,8 +154,7 @@ public static class GitRepository
         }
 
         var toolHead = (await GitCli.RunAsync(worktree, ["rev-parse", "--verify", "--quiet", "HEAD"], cancellationToken).ConfigureAwait(false)).StandardOutput.Trim();
-        async Task<bool> IsAncestor(string commit, string of) =>
-            of.Length > 0 && (await GitCli.RunAsync(repository, ["merge-base", "--is-ancestor", commit, of], cancellationToken).ConfigureAwait(false)).ExitCode == 0;
+        async Task<bool> IsAncestor(string commit, string of) => of.Length > 0 && await IsAncestorAsync(repository, commit, of, cancellationToken).ConfigureAwait(false);
 
         foreach (var (name, sha) in changed)
         {
@@ -184,6 +183,10 @@ public static class GitRepository
 
         return restored;
     }
+
+    /// <summary>Whether <paramref name="commit"/> is <paramref name="of"/> or one of its ancestors (a commit or a ref).</summary>
+    public static async Task<bool> IsAncestorAsync(string repository, string commit, string of, CancellationToken cancellationToken) =>
+        (await GitCli.RunAsync(repository, ["merge-base", "--is-ancestor", commit, of], cancellationToken).ConfigureAwait(false)).ExitCode == 0;
 
     public static Task<string> CurrentBranchAsync(string repository, CancellationToken cancellationToken) =>
         GitCli.OutputAsync(repository, ["symbolic-ref", "--quiet", "--short", "HEAD"], cancellationToken);

@@ -29,8 +29,7 @@ public static class FastForward
             return new MergeResult(true, $"{branch} already points at the results");
         }
 
-        var ancestor = await GitCli.RunAsync(repository, ["merge-base", "--is-ancestor", current, results], cancellationToken).ConfigureAwait(false);
-        if (ancestor.ExitCode != 0)
+        if (!await GitRepository.IsAncestorAsync(repository, current, results, cancellationToken).ConfigureAwait(false))
         {
             return new MergeResult(false, $"{branch} has moved ({current[..12]} is not part of the results), so it cannot be fast-forwarded; merge the results by hand");
         }

@@ -310,7 +310,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
             // together: a patch is never 'verified' without its commit on the branch.
             var newTip = passed[^1].Commit!;
             var oldTip = Tip;
-            if ((await GitCli.RunAsync(run.Repository, ["merge-base", "--is-ancestor", oldTip, newTip], none).ConfigureAwait(false)).ExitCode != 0)
+            if (!await GitRepository.IsAncestorAsync(run.Repository, oldTip, newTip, none).ConfigureAwait(false))
             {
                 throw new InvalidOperationException($"refusing to move {run.IntegrationBranch}: {newTip[..12]} does not descend from its tip {oldTip[..12]}");
             }
@@ -464,7 +464,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     {
         try
         {
-            return (await GitCli.RunAsync(run.Repository, ["merge-base", "--is-ancestor", commit, BranchRef], CancellationToken.None).ConfigureAwait(false)).ExitCode == 0;
+            return await GitRepository.IsAncestorAsync(run.Repository, commit, BranchRef, CancellationToken.None).ConfigureAwait(false);
         }
         catch (GitProcessException)
         {
