@@ -72,10 +72,6 @@ internal sealed class RunContext(
     private readonly Lock _mergesGate = new();
     private Integration.MergeQueue? _merges;
 
-    /// <summary>The integration branch's validated tip: what every attempt starts from. The integration worktree itself
-    /// is detached and may hold commits the validators have not passed yet.</summary>
-    public Task<string> IntegrationHeadAsync() => Task.FromResult(Merges.Tip);
-
     public string RunFolder => Path.Combine(Repository, Config.Isolation.WorktreeDir, RunId);
 
     public string LogFolder(string workstreamId) => Path.Combine(Repository, Config.Execution.LogDir, RunId, workstreamId);

@@ -24,6 +24,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private bool _started;
 
+    // A process of the attempt's tool was killed (timeout, stop) rather than ending by itself: what it spent is unknown.
+    private bool _killed;
+
     /// <summary>How the reason of an attempt cut short by a stop or a crash begins: such an attempt is not held against the task.</summary>
     internal const string Interrupted = "interrupted: ";
 
@@ -229,7 +232,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         try
         {
             // Without a worktree there is no patch to base on anything: no git call at all on that path.
-            var head = isolated ? await run.IntegrationHeadAsync().ConfigureAwait(false) : string.Empty;
+            // The queue's validated tip (the integration worktree itself may hold commits not validated yet).
+            var head = isolated ? run.Merges.Tip : string.Empty;
             if (isolated)
             {
                 await run.WorktreeGate.WaitAsync(none).ConfigureAwait(false);
@@ -264,8 +268,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 }
             }
 
-            var cutShort = error is not null && (error.Contains(": timed out after ", StringComparison.Ordinal) || error.StartsWith("killed: ", StringComparison.Ordinal));
-            if (await ToolSpend.RecordAsync(run, workstream, _taskId, stepId, log, cutShort).ConfigureAwait(false) is { } overBudget)
+            if (await ToolSpend.RecordAsync(run, workstream, _taskId, stepId, log, _killed).ConfigureAwait(false) is { } overBudget)
             {
                 _overBudget = overBudget;
                 error = error is null ? overBudget : $"{overBudget}\n{error}";
@@ -401,6 +404,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
     private async Task<string?> RunToolAsync(int attempt, string workdir, string prompt, string log, CancellationToken abort)
     {
+        _killed = false;
         var adapter = run.Adapters.Resolve(workstream);
         var context = new Adapters.ToolContext(workstream, run.RunId, attempt, workdir, prompt, run.Adapters.ToolConfig(adapter.Name));
         foreach (var invocation in adapter.Prepare(context))
@@ -447,9 +451,11 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         }
         catch (OperationCanceledException)
         {
+            _killed = true;
             return "killed: the run was stopped";
         }
 
+        _killed |= outcome.TimedOut;
         UetTelemetry.Fail(outcome.Succeeded ? null : span, outcome.Describe());
         return outcome.Succeeded
             ? null
