@@ -371,7 +371,7 @@ public sealed class RunCliTests : IDisposable
         _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a >> a.txt"] }""");
         _dir.Write("workstreams/ws-x.json", """{ "id": "ws-x", "depends_on": ["ws-a"], "files_scope": ["x.txt"], "command": ["sh", "-c", "cat a.txt > x.txt"] }""");
         var database = Path.Combine(_dir.Path, ".state", "uet.db");
-        Execute(database, "CREATE TRIGGER refuse BEFORE UPDATE OF state ON tasks WHEN NEW.task_id = 'r-f:ws-x' AND NEW.state = 'ready' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+        TestRepository.Execute(database, "CREATE TRIGGER refuse BEFORE UPDATE OF state ON tasks WHEN NEW.task_id = 'r-f:ws-x' AND NEW.state = 'ready' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
 
         var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-f");
 
@@ -380,7 +380,7 @@ public sealed class RunCliTests : IDisposable
         Assert.Contains("'uet resume r-f' reconciles it with git", result.Stderr, StringComparison.Ordinal);
         Assert.Equal("running", Scalar("SELECT state FROM runs"));
 
-        Execute(database, "DROP TRIGGER refuse");
+        TestRepository.Execute(database, "DROP TRIGGER refuse");
         var resumed = CliRunner.Uet(_dir.Path, "resume");
 
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
@@ -400,14 +400,5 @@ public sealed class RunCliTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal("# the key is ***, do not commit\nexecution:\n  max_workers: 2\n", Scalar("SELECT config FROM runs"));
-    }
-
-    private static void Execute(string database, string sql)
-    {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
     }
 }

@@ -1,5 +1,5 @@
-using Microsoft.Data.Sqlite;
 using Uet.State;
+using Uet.Tests.Support;
 using Xunit;
 
 namespace Uet.Tests.State;
@@ -41,14 +41,8 @@ public sealed class GroupCommitTests
     public async Task LaterMemberMakesSqliteRollBackEverything_EarlierMemberFails_NothingWritten_StoreGoesOn(bool laterTriesToCommit)
     {
         await using var f = await StoreFixture.MigratedAsync();
-        using (var connection = new SqliteConnection($"Data Source={f.DatabasePath};Pooling=False"))
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            // RAISE(ROLLBACK) ends the whole transaction, as SQLite does on a full disk or an I/O error.
-            command.CommandText = "CREATE TRIGGER boom BEFORE INSERT ON workers WHEN NEW.worker_id = 'boom' BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;";
-            command.ExecuteNonQuery();
-        }
+        // RAISE(ROLLBACK) ends the whole transaction, as SQLite does on a full disk or an I/O error.
+        TestRepository.Execute(f.DatabasePath, "CREATE TRIGGER boom BEFORE INSERT ON workers WHEN NEW.worker_id = 'boom' BEGIN SELECT RAISE(ROLLBACK, 'boom'); END;");
 
         var a = await f.Store.BeginAsync(CancellationToken.None);
         await NewWorker(a, "w-a");

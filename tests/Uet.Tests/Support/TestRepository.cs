@@ -25,6 +25,16 @@ internal static class TestRepository
         }
     }
 
+    /// <summary>Runs a statement on a database file with a plain connection (a trigger that injects a failure, say).</summary>
+    public static void Execute(string databasePath, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
     /// <summary>One value from the state database (.state/uet.db), as text; empty for no row or NULL.</summary>
     public static string Scalar(string folder, string sql)
     {

@@ -105,11 +105,7 @@ public sealed partial class SqliteStateStore
 #pragma warning restore CA1031
         {
             var error = (ex as SqliteException is { } sqlite ? Translate(sqlite) : null) ?? StateException.Unusable(Path, "the commit failed: " + ex.Message, ex);
-            foreach (var member in members)
-            {
-                member.TrySetException(error);
-            }
-
+            Fail(members, error);
             TryDispose(group);
             DropWriter();
             throw error;
@@ -126,15 +122,19 @@ public sealed partial class SqliteStateStore
     {
         var group = _group;
         _group = null;
-        foreach (var member in _groupMembers)
-        {
-            member.TrySetException(error);
-        }
-
+        Fail(_groupMembers, error);
         _groupMembers.Clear();
         if (group is not null)
         {
             TryDispose(group);
+        }
+    }
+
+    private static void Fail(IEnumerable<TaskCompletionSource> members, StateException error)
+    {
+        foreach (var member in members)
+        {
+            member.TrySetException(error);
         }
     }
 
