@@ -10,12 +10,16 @@ public sealed class ResumeTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    // Marker files the tools write: outside the repository (its tree must stay as the run leaves it), deleted with the test.
+    private readonly TempDirectory _markers = new();
+
     public ResumeTests() => TestRepository.Create(_dir.Path, init: true);
 
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
         _dir.Dispose();
+        _markers.Dispose();
     }
 
     private string Scalar(string sql) => TestRepository.Scalar(_dir.Path, sql);
@@ -23,7 +27,7 @@ public sealed class ResumeTests : IDisposable
     /// <summary>Starts uet run, waits until the slow workstream runs, and kills uet with SIGKILL.</summary>
     private async Task KillMidRunAsync(string runId)
     {
-        var started = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".slow-started");
+        var started = Path.Combine(_markers.Path, "slow-started");
         _dir.Write("workstreams/ws-slow.json", $$"""{ "id": "ws-slow", "depends_on": ["ws-a"], "files_scope": ["slow.txt"], "command": ["sh", "-c", "touch {{started}}; sleep 2; echo slow > slow.txt"] }""");
         File.Delete(started); // a run that continued an earlier one ran ws-slow again
         using var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--run-id", runId);
@@ -96,7 +100,7 @@ public sealed class ResumeTests : IDisposable
         // Two attempts at most; killed while waiting to retry after the first failure, the resumed run makes one more
         // attempt, not two.
         _dir.Write(".uet/config.yaml", "execution:\n  retry_policy: { max_retries: 5, backoff_seconds: 3 }\n");
-        var attempts = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".attempts");
+        var attempts = Path.Combine(_markers.Path, "attempts");
         _dir.Write("workstreams/ws-flaky.json", $$"""{ "id": "ws-flaky", "circuit_breaker": { "max_attempts": 2 }, "command": ["sh", "-c", "echo $UET_ATTEMPT >> {{attempts}}; exit 3"] }""");
         using (var run = CliRunner.StartUetInNewGroup(_dir.Path, "run", "--run-id", "r-cb"))
         {
@@ -121,7 +125,7 @@ public sealed class ResumeTests : IDisposable
     [Fact]
     public async Task Resume_AfterKill9_FinishesWithEachPatchCommittedOnce()
     {
-        var started = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".b-started");
+        var started = Path.Combine(_markers.Path, "b-started");
         _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a > a.txt"] }""");
         _dir.Write("workstreams/ws-b.json", $$"""{ "id": "ws-b", "files_scope": ["b.txt"], "command": ["sh", "-c", "touch {{started}}; sleep 2; echo b > b.txt"] }""");
         _dir.Write("workstreams/ws-c.json", """{ "id": "ws-c", "depends_on": ["ws-a", "ws-b"], "files_scope": ["c.txt"], "command": ["sh", "-c", "cat a.txt b.txt > c.txt"] }""");

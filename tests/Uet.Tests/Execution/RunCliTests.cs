@@ -8,6 +8,9 @@ public sealed class RunCliTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    // Marker files the tools write: outside the repository (its tree must stay as the run leaves it), deleted with the test.
+    private readonly TempDirectory _markers = new();
+
     public RunCliTests()
     {
         TestRepository.Create(_dir.Path, init: true);
@@ -17,6 +20,7 @@ public sealed class RunCliTests : IDisposable
     {
         SqliteConnection.ClearAllPools();
         _dir.Dispose();
+        _markers.Dispose();
     }
 
     private string Scalar(string sql) => TestRepository.Scalar(_dir.Path, sql);
@@ -117,7 +121,7 @@ public sealed class RunCliTests : IDisposable
     [Fact]
     public async Task Run_UserCommitsBranchesAndTagsDuringTheRun_LeftAlone()
     {
-        var marker = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".started");
+        var marker = Path.Combine(_markers.Path, "started");
         _dir.Write("workstreams/ws-slow.json", $$"""{ "id": "ws-slow", "command": ["sh", "-c", "touch {{marker}}; sleep 3"] }""");
         var run = Task.Run(() => CliRunner.Uet(_dir.Path, "run", "--run-id", "r-u"));
         while (!File.Exists(marker))
@@ -324,9 +328,9 @@ public sealed class RunCliTests : IDisposable
     {
         // Eight tools that finish together (each waits for the others), one validator for all: with a batch size of 4
         // the waiting patches share validations and the bad one is found by bisection; the branch is the same.
-        var gate = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".gate");
+        var gate = Path.Combine(_markers.Path, "gate");
         Directory.CreateDirectory(gate);
-        var runs = Path.Combine(_dir.Path, "..", Path.GetFileName(_dir.Path) + ".validations");
+        var runs = Path.Combine(_markers.Path, "validations");
         _dir.Write(".uet/config.yaml", $$"""
             execution:
               retry_policy: { max_retries: 0, backoff_seconds: 0 }

@@ -63,6 +63,9 @@ internal static class CliRunner
 
         start.Environment["NO_COLOR"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+
+        // No diagnostics IPC pipes: tests kill uet with SIGKILL, and a killed runtime leaves its pipes in /tmp.
+        start.Environment["DOTNET_EnableDiagnostics"] = "0";
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[name] = value;
