@@ -72,6 +72,32 @@ internal sealed class RunContext(
     private readonly Lock _mergesGate = new();
     private Integration.MergeQueue? _merges;
 
+    /// <summary>The workers' folders under <c>isolation: none</c>, made on first use.</summary>
+    public ScratchFolders Scratch
+    {
+        get
+        {
+            lock (_mergesGate)
+            {
+                return _scratch ??= new ScratchFolders(IntegrationWorktree, RunFolder);
+            }
+        }
+    }
+
+    /// <summary>The scratch folders if any was made: the run's end removes them.</summary>
+    public ScratchFolders? ScratchIfMade
+    {
+        get
+        {
+            lock (_mergesGate)
+            {
+                return _scratch;
+            }
+        }
+    }
+
+    private ScratchFolders? _scratch;
+
     public string RunFolder => Path.Combine(Repository, Config.Isolation.WorktreeDir, RunId);
 
     public string LogFolder(string workstreamId) => Path.Combine(Repository, Config.Execution.LogDir, RunId, workstreamId);

@@ -64,6 +64,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
         var integration = Path.Combine(repository, config.Isolation.WorktreeDir, runId, "integration");
         using var heartbeats = new CancellationTokenSource();
         Task? heartbeat = null;
+        RunContext? context = null;
         try
         {
             var record = await prepare().ConfigureAwait(false);
@@ -75,7 +76,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             var workers = await pool.SpawnAsync(options.Workers, runId, none).ConfigureAwait(false);
             heartbeat = HeartbeatAsync(pool, runId, workers, options.EffectiveLease, heartbeats.Token);
 
-            var context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report)
+            context = new RunContext(repository, config, store, clock, redactor, options, runId, integration, branch, adapters, report)
             {
                 Resuming = loadPrior is not null,
                 InitialTip = await GitRepository.ResolveAsync(repository, "refs/heads/" + branch, none).ConfigureAwait(false),
@@ -116,6 +117,8 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
             {
                 await GitRepository.RemoveWorktreeAsync(repository, integration, none).ConfigureAwait(false);
             }
+
+            context?.ScratchIfMade?.RemoveAll();
 
             await RunLock.ReleaseAsync(store, runId, none).ConfigureAwait(false);
             var runFolder = Path.GetDirectoryName(integration)!;

@@ -225,7 +225,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         run.Report(new RunProgress("started", workstream.Id, $"attempt {attempt} on {workerId}", 0, 0));
 
         var isolated = run.Config.Isolation.Strategy == IsolationStrategy.Worktree;
-        var workdir = Path.Combine(run.RunFolder, $"{workstream.Id}-{attempt.ToString(CultureInfo.InvariantCulture)}");
+        var workdir = isolated ? Path.Combine(run.RunFolder, $"{workstream.Id}-{attempt.ToString(CultureInfo.InvariantCulture)}") : string.Empty;
         var logs = run.LogFolder(workstream.Id);
         Directory.CreateDirectory(logs);
         var log = Path.Combine(logs, $"{attempt}.log");
@@ -248,8 +248,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             }
             else
             {
-                // isolation: none - a scratch copy of the integration branch's files, no git: nothing is captured.
-                ScratchCopy(run.IntegrationWorktree, workdir);
+                // isolation: none - the worker's scratch copy of the integration branch's files, no git: nothing is captured.
+                workdir = run.Scratch.Prepare(workerId);
             }
 
             var prompt = Path.Combine(logs, $"{attempt}.prompt.md");
@@ -348,51 +348,26 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         }
         finally
         {
-            await CleanUpAsync(isolated, workdir).ConfigureAwait(false);
-        }
-    }
-
-    private static void ScratchCopy(string from, string to)
-    {
-        Directory.CreateDirectory(to);
-        foreach (var entry in new DirectoryInfo(from).EnumerateFileSystemInfos())
-        {
-            if (entry.Name == ".git")
+            // A scratch folder (isolation: none) stays with its worker, put back before its next attempt.
+            if (isolated)
             {
-                continue;
-            }
-
-            var target = Path.Combine(to, entry.Name);
-            if (entry is DirectoryInfo directory && directory.LinkTarget is null)
-            {
-                ScratchCopy(directory.FullName, target);
-            }
-            else if (entry is FileInfo file && file.LinkTarget is null)
-            {
-                file.CopyTo(target);
+                await RemoveWorktreeAsync(workdir).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task CleanUpAsync(bool isolated, string workdir)
+    private async Task RemoveWorktreeAsync(string workdir)
     {
         try
         {
-            if (isolated)
+            await run.WorktreeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
             {
-                await run.WorktreeGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                try
-                {
-                    await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, CancellationToken.None).ConfigureAwait(false);
-                }
-                finally
-                {
-                    run.WorktreeGate.Release();
-                }
+                await GitRepository.RemoveWorktreeAsync(run.Repository, workdir, CancellationToken.None).ConfigureAwait(false);
             }
-            else if (Directory.Exists(workdir))
+            finally
             {
-                Directory.Delete(workdir, recursive: true);
+                run.WorktreeGate.Release();
             }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or GitProcessException)

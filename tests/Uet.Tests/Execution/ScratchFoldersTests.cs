@@ -1,0 +1,158 @@
+using System.Runtime.Versioning;
+using Uet.Execution;
+using Uet.Tests.Support;
+using Xunit;
+
+namespace Uet.Tests.Execution;
+
+[UnsupportedOSPlatform("windows")]
+public sealed class ScratchFoldersTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    private string Source => Path.Combine(_dir.Path, "source");
+
+    private string Root => Path.Combine(_dir.Path, "run");
+
+    public ScratchFoldersTests()
+    {
+        _dir.Write("source/README.md", "base\n");
+        _dir.Write("source/src/a.txt", "aaaa\n");
+        _dir.Write("source/src/deep/b.txt", "bbbb\n");
+        _dir.Write("source/script.sh", "#!/bin/sh\necho hi\n");
+        File.SetUnixFileMode(Path.Combine(Source, "script.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _dir.Write("source/.git/HEAD", "not copied\n");
+        Directory.CreateDirectory(Path.Combine(Source, "empty"));
+        File.CreateSymbolicLink(Path.Combine(Source, "link"), "README.md");
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public void Prepare_CopiesTheFilesWithoutGitOrLinks()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+
+        var folder = scratch.Prepare("w-1");
+
+        Assert.Equal(Path.Combine(Root, "scratch-w-1"), folder);
+        Assert.Equal(["README.md", "empty/", "script.sh", "src/", "src/a.txt", "src/deep/", "src/deep/b.txt"], Tree(folder).Keys);
+        Assert.Equal(Tree(Source).Where(e => e.Key is not ("link" or ".git/" or ".git/HEAD")), Tree(folder));
+    }
+
+    [Fact]
+    public void Prepare_AgainAfterATool_PutsBackEveryChangeAndKeepsTheSameFolder()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+        var outside = _dir.Write("outside.txt", "must not change\n");
+        var inodeBefore = Inode(Path.Combine(folder, "src", "deep", "b.txt"));
+
+        File.WriteAllText(Path.Combine(folder, "README.md"), "BASE\n"); // same length, other bytes
+        File.AppendAllText(Path.Combine(folder, "src", "a.txt"), "more\n");
+        File.SetUnixFileMode(Path.Combine(folder, "script.sh"), UnixFileMode.UserRead);
+        File.Delete(Path.Combine(folder, "src", "deep", "b.txt"));
+        Directory.Delete(Path.Combine(folder, "empty"));
+        File.WriteAllText(Path.Combine(folder, "new.txt"), "added\n");
+        Directory.CreateDirectory(Path.Combine(folder, "build", "obj"));
+        File.WriteAllText(Path.Combine(folder, "build", "obj", "x.o"), "x");
+        Directory.CreateDirectory(Path.Combine(folder, ".git"));
+        Directory.Move(Path.Combine(folder, "src", "deep"), Path.Combine(folder, "moved"));
+        File.CreateSymbolicLink(Path.Combine(folder, "src", "deep"), outside);
+
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+
+        Assert.Equal(expected, Tree(folder));
+        Assert.Equal("must not change\n", File.ReadAllText(outside));
+        Assert.NotEqual(inodeBefore, Inode(Path.Combine(folder, "src", "deep", "b.txt")));
+    }
+
+    [Fact]
+    public void Prepare_AgainWithNothingChanged_CreatesNothing()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var inodes = Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).ToDictionary(p => p, Inode);
+
+        scratch.Prepare("w-1");
+
+        Assert.Equal(inodes, Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).ToDictionary(p => p, Inode));
+    }
+
+    [Fact]
+    public void Prepare_AFileMadeAHardLinkToAFileOutside_LeavesThatFileAlone()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var outside = _dir.Write("outside.txt", "outside!\n");
+        var inFolder = Path.Combine(folder, "README.md");
+        File.Delete(inFolder);
+        CliRunner.Run(folder, "ln", [outside, inFolder]);
+
+        scratch.Prepare("w-1");
+
+        Assert.Equal("base\n", File.ReadAllText(inFolder));
+        Assert.Equal("outside!\n", File.ReadAllText(outside));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(outside) & (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+    }
+
+    [Fact]
+    public void Prepare_FoldersLeftWithoutPermissions_ArePutBack()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+        File.WriteAllText(Path.Combine(folder, "src", "deep", "junk"), "x");
+        File.SetUnixFileMode(Path.Combine(folder, "src", "deep"), UnixFileMode.None);
+        File.SetUnixFileMode(Path.Combine(folder, "src"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        scratch.Prepare("w-1");
+
+        Assert.Equal(expected, Tree(folder));
+    }
+
+    [Fact]
+    public void Workers_HaveTheirOwnFolders_AndRemoveAllDeletesThem()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var one = scratch.Prepare("w-1");
+        var two = scratch.Prepare("w-2");
+        File.WriteAllText(Path.Combine(one, "README.md"), "changed by w-1\n");
+
+        Assert.NotEqual(one, two);
+        Assert.Equal("base\n", File.ReadAllText(Path.Combine(two, "README.md")));
+
+        scratch.RemoveAll();
+
+        Assert.False(Directory.Exists(one));
+        Assert.False(Directory.Exists(two));
+        Assert.True(File.Exists(Path.Combine(Source, "README.md")));
+    }
+
+    /// <summary>Every entry under <paramref name="root"/>: folders end in '/', files map to their mode and content.</summary>
+    private static SortedDictionary<string, string> Tree(string root)
+    {
+        var tree = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in new DirectoryInfo(root).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetRelativePath(root, entry.FullName).Replace('\\', '/');
+            if (entry.LinkTarget is not null)
+            {
+                tree[name] = "link -> " + entry.LinkTarget;
+            }
+            else if (entry is DirectoryInfo)
+            {
+                tree[name + "/"] = entry.UnixFileMode.ToString();
+            }
+            else
+            {
+                tree[name] = entry.UnixFileMode + " " + File.ReadAllText(entry.FullName);
+            }
+        }
+
+        return tree;
+    }
+
+    private static string Inode(string path) => CliRunner.Run(Path.GetDirectoryName(path)!, "stat", ["-c", "%i", path]).Stdout.Trim();
+}
