@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Uet.Execution;
 
-/// <summary>What to run: argv (never a shell string), where, with which extra environment, for how long, logged where.</summary>
+/// <summary>What to run: argv (never a shell string), where, with which extra environment, for how long, logged where (the log is made on the first output, or when the program fails).</summary>
 public sealed record ProcessSpec(
     IReadOnlyList<string> Argv,
     string WorkingDirectory,
@@ -45,7 +45,6 @@ public static partial class ProcessRunner
     /// <summary>The same, with the way of starting chosen by the caller (tests run both).</summary>
     internal static async Task<ProcessOutcome> RunAsync(ProcessSpec spec, Redactor redactor, TimeProvider clock, bool nativeSpawn, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(spec.LogPath))!);
         using var log = new CappedLog(spec.LogPath, spec.LogCapBytes, redactor);
         log.Header($"$ {string.Join(' ', spec.Argv.Select(Quote))}  (in {spec.WorkingDirectory})");
 
@@ -84,12 +83,18 @@ public static partial class ProcessRunner
         if (await Task.WhenAny(pumps, Task.Delay(DrainAfterExit, clock, CancellationToken.None)).ConfigureAwait(false) != pumps)
         {
             log.Header("uet: output still open after the program ended; stopped reading it");
+            log.Keep();
         }
 
         var duration = clock.GetElapsedTime(began);
         var outcome = child.ExitCode is { } exitCode
             ? new ProcessOutcome(exitCode, timedOut, duration, log.Tail(), log.Truncated, null)
             : new ProcessOutcome(null, timedOut, duration, log.Tail(), log.Truncated, $"uet: the exit status of '{spec.Argv[0]}' (pid {child.Pid}) was taken by another waiter");
+        if (!outcome.Succeeded || cancellationToken.IsCancellationRequested)
+        {
+            log.Keep();
+        }
+
         log.Header($"uet: {outcome.Describe()} after {duration.TotalSeconds:0.###} s");
         cancellationToken.ThrowIfCancellationRequested();
         return outcome;
@@ -97,6 +102,7 @@ public static partial class ProcessRunner
 
     private static ProcessOutcome StartFailed(CappedLog log, string error)
     {
+        log.Keep();
         log.Header(error);
         return new ProcessOutcome(null, false, TimeSpan.Zero, error, false, error);
     }

@@ -128,6 +128,36 @@ internal sealed class RunContext(
         await transaction.CommitAsync(none).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <see cref="TransactAsync"/> for a task's start: returns once the changes are written, with their commit under way
+    /// on another thread; the task returned ends once they are durable (or fails if they could not be made so). The
+    /// tool starts during the fsync instead of after it. Changes written later by the same flow commit after these
+    /// (one writer at a time), so the order on disk is the order of the flow; a crash before the commit leaves the task
+    /// as it was (ready), and a resume runs it again, as for a crash during its tool.
+    /// </summary>
+    public async Task<Task> TransactDurableLaterAsync(Func<StoreTransaction, CancellationToken, Task> work)
+    {
+        var none = CancellationToken.None;
+        var transaction = await Store.BeginAsync(none).ConfigureAwait(false);
+        try
+        {
+            await work(transaction, none).ConfigureAwait(false);
+        }
+        catch
+        {
+            await transaction.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return Task.Run(async () =>
+        {
+            await using (transaction.ConfigureAwait(false))
+            {
+                await transaction.CommitAsync(none).ConfigureAwait(false);
+            }
+        });
+    }
+
     public Task ChangeInAsync(StoreTransaction transaction, EntityKind kind, string id, string to, string? reason) =>
         StateChanger.ChangeAsync(transaction, kind, id, to, reason is null ? null : Redactor.Clean(reason), CancellationToken.None);
 }

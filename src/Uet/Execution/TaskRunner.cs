@@ -207,7 +207,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
         var prelude = _prelude;
         _prelude = null;
-        await run.TransactAsync(async (transaction, token) =>
+        // The tool starts while this is made durable; nothing more is recorded for the attempt before it is.
+        var startRecorded = await run.TransactDurableLaterAsync(async (transaction, token) =>
         {
             if (prelude is not null)
             {
@@ -227,7 +228,6 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var isolated = run.Config.Isolation.Strategy == IsolationStrategy.Worktree;
         var workdir = isolated ? Path.Combine(run.RunFolder, $"{workstream.Id}-{attempt.ToString(CultureInfo.InvariantCulture)}") : string.Empty;
         var logs = run.LogFolder(workstream.Id);
-        Directory.CreateDirectory(logs);
         var log = Path.Combine(logs, $"{attempt}.log");
         try
         {
@@ -252,11 +252,28 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 workdir = run.Scratch.Prepare(workerId);
             }
 
-            var prompt = Path.Combine(logs, $"{attempt}.prompt.md");
-            File.WriteAllText(prompt, PromptFile.Render(workstream, attempt, _errors.LastOrDefault()));
+            // The log folder and files are made when there is something to put there: a prompt the tool reads, output.
+            string? prompt = null;
+            var adapter = run.Adapters.Resolve(workstream);
+            if (adapter.ReadsPrompt(workstream, run.Adapters.ToolConfig(adapter.Name)))
+            {
+                Directory.CreateDirectory(logs);
+                prompt = Path.Combine(logs, $"{attempt}.prompt.md");
+                File.WriteAllText(prompt, PromptFile.Render(workstream, attempt, _errors.LastOrDefault()));
+            }
+
             // A worktree shares the repository's branches and tags: whatever the tool does to them is undone after it.
             var refs = isolated ? await GitRepository.RefsAsync(run.Repository, none).ConfigureAwait(false) : null;
-            var error = await RunToolAsync(attempt, workdir, prompt, log, abort).ConfigureAwait(false);
+            string? error;
+            try
+            {
+                error = await RunToolAsync(adapter, attempt, workdir, prompt, log, abort).ConfigureAwait(false);
+            }
+            finally
+            {
+                await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
+            }
+
             if (refs is not null)
             {
                 var integrationRef = "refs/heads/" + run.IntegrationBranch;
@@ -344,6 +361,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         catch (Exception ex) when (ex is not OperationCanceledException and not QueueFailure)
 #pragma warning restore CA1031
         {
+            await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
             return (null, run.Redactor.Clean(ex is GitProcessException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}"));
         }
         finally
@@ -353,6 +371,19 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             {
                 await RemoveWorktreeAsync(workdir).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>Waits for the attempt's start to be durable; a store that could not make it so stops the run.</summary>
+    private async Task RecordedAsync(Task startRecorded, int attempt)
+    {
+        try
+        {
+            await startRecorded.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new QueueFailure(run.RunId, $"{workstream.Id}: the start of attempt {attempt} could not be recorded: {ex.Message}", ex);
         }
     }
 
@@ -377,10 +408,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         }
     }
 
-    private async Task<string?> RunToolAsync(int attempt, string workdir, string prompt, string log, CancellationToken abort)
+    private async Task<string?> RunToolAsync(Adapters.ToolAdapter adapter, int attempt, string workdir, string? prompt, string log, CancellationToken abort)
     {
         _killed = false;
-        var adapter = run.Adapters.Resolve(workstream);
         var context = new Adapters.ToolContext(workstream, run.RunId, attempt, workdir, prompt, run.Adapters.ToolConfig(adapter.Name));
         foreach (var invocation in adapter.Prepare(context))
         {
@@ -395,7 +425,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
     }
 
     /// <summary>The acceptance commands (<c>{"run": [...]}</c>) as a gate, in the worktree, after the tool.</summary>
-    private async Task<string?> GateAsync(int attempt, string workdir, string prompt, string log, CancellationToken abort)
+    private async Task<string?> GateAsync(int attempt, string workdir, string? prompt, string log, CancellationToken abort)
     {
         foreach (var test in workstream.AcceptanceTests.Where(t => t.Run is { Count: > 0 }))
         {
@@ -404,8 +434,12 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 ["UET_RUN_ID"] = run.RunId,
                 ["UET_WORKSTREAM_ID"] = workstream.Id,
                 ["UET_ATTEMPT"] = attempt.ToString(CultureInfo.InvariantCulture),
-                ["UET_PROMPT_FILE"] = prompt,
             };
+            if (prompt is not null)
+            {
+                environment["UET_PROMPT_FILE"] = prompt;
+            }
+
             if (await RunProcessAsync(test.Run!, environment, workdir, log, abort).ConfigureAwait(false) is { } error)
             {
                 return "acceptance test failed: " + error;

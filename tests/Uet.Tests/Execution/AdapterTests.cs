@@ -28,6 +28,24 @@ public sealed class AdapterTests
     }
 
     [Fact]
+    public void Command_ReadsAPrompt_OnlyWithTasksOrAPromptFilePlaceholder()
+    {
+        var adapter = new CommandAdapter();
+        var plain = Ws() with { Command = ["sed", "-i", "s/a/b/", "x.txt"] };
+
+        Assert.False(adapter.ReadsPrompt(plain, ConfigMapping.Empty));
+        Assert.True(adapter.ReadsPrompt(plain with { Tasks = ["rename a to b"] }, ConfigMapping.Empty));
+        Assert.True(adapter.ReadsPrompt(plain with { Command = ["agent", "--prompt={prompt_file}"] }, ConfigMapping.Empty));
+        Assert.False(new TestsAdapter().ReadsPrompt(plain, ConfigMapping.Empty));
+        Assert.True(new ClaudeAdapter().ReadsPrompt(plain, ConfigMapping.Empty));
+
+        // Without a prompt file, no variable points at one.
+        var invocation = Assert.Single(adapter.Prepare(Context(plain) with { PromptFile = null }));
+        Assert.False(invocation.Environment.ContainsKey("UET_PROMPT_FILE"));
+        Assert.Equal("ws-a", invocation.Environment["UET_WORKSTREAM_ID"]);
+    }
+
+    [Fact]
     public void Command_FromToolConfig_WhenTheWorkstreamHasNone()
     {
         var config = ConfigLoader.Parse("execution:\n  tool_config:\n    command:\n      argv: [make, \"fix-{workstream_id}\"]\n");

@@ -44,6 +44,36 @@ public sealed class ProcessRunnerTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Spawners))]
+    public async Task Run_SilentSuccess_LeavesNoLogNorFolder_SilentFailure_IsLogged(bool native)
+    {
+        var silent = await RunAsync(native, "exit 0");
+
+        Assert.True(silent.Succeeded);
+        Assert.False(Directory.Exists(Path.GetDirectoryName(Log)));
+
+        var failed = await RunAsync(native, "exit 3");
+
+        Assert.Equal(3, failed.ExitCode);
+        Assert.Equal(["# $ sh -c 'exit 3'  (in " + _dir.Path + ")", "# uet: exit code 3 after"], File.ReadAllLines(Log).Select(l => l.Split(" after ")[0] + (l.Contains(" after ", StringComparison.Ordinal) ? " after" : string.Empty)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Spawners))]
+    public async Task Run_OutputMakesTheLog_WithTheCommandLineFirst(bool native)
+    {
+        await RunAsync(native, "exit 0");
+        var outcome = await RunAsync(native, "echo said");
+
+        Assert.True(outcome.Succeeded);
+        var lines = File.ReadAllLines(Log);
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("# $ sh -c 'echo said'  (in " + _dir.Path + ")", lines[0]);
+        Assert.Equal("said", lines[1]);
+        Assert.StartsWith("# uet: exit code 0 after ", lines[2], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Spawners))]
     public async Task Run_ArgumentsReachTheProgramUnchanged_NoShellInBetween(bool native)
     {
         var outcome = await RunArgvAsync(native, ["printf", "%s|", "a b", "$HOME", "; rm -rf /", "'q'"]);

@@ -250,6 +250,26 @@ public sealed class RunCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_IsolationNone_OneWorkerReusesItsFolderPutBack_SilentCommandsLeaveNoFiles()
+    {
+        _dir.Write(".uet/config.yaml", "isolation:\n  strategy: none\n");
+        _dir.Write("workstreams/ws-1.json", """{ "id": "ws-1", "command": ["sh", "-c", "echo changed > README.md && mkdir -p out && touch out/junk"] }""");
+        _dir.Write("workstreams/ws-2.json", """{ "id": "ws-2", "depends_on": ["ws-1"], "command": ["sh", "-c", "test \"$(cat README.md)\" = base && test ! -e out && test -z \"$UET_PROMPT_FILE\""] }""");
+        _dir.Write("workstreams/ws-3.json", """{ "id": "ws-3", "depends_on": ["ws-2"], "tasks": ["say what to do"], "command": ["sh", "-c", "cat \"$UET_PROMPT_FILE\""] }""");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-p", "--workers", "1");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal("3", Scalar("SELECT COUNT(*) FROM tasks WHERE state = 'completed'"));
+        var logs = Path.Combine(_dir.Path, "logs", "uet", "r-p");
+        Assert.False(Directory.Exists(Path.Combine(logs, "ws-1")), "ws-1 printed nothing and succeeded: no log folder");
+        Assert.False(Directory.Exists(Path.Combine(logs, "ws-2")));
+        Assert.Equal(["1.log", "1.prompt.md"], Directory.GetFiles(Path.Combine(logs, "ws-3")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Contains("- say what to do", File.ReadAllText(Path.Combine(logs, "ws-3", "1.log")), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, ".worktrees", "r-p")), "the scratch folder goes with the run");
+    }
+
+    [Fact]
     public void Run_DeletesRenamesAndBinaryFiles_CarriedToTheIntegrationBranch()
     {
         _dir.Write("old.txt", "move me\n");

@@ -131,7 +131,7 @@ public abstract class AiToolAdapter : ToolAdapter
     protected abstract ToolUsage? ReadUsage(string output);
 
     /// <summary>The prompt's text, for tools that take it as an argument (their stdin is closed).</summary>
-    protected static string PromptText(ToolContext context) => File.ReadAllText(context.PromptFile);
+    protected static string PromptText(ToolContext context) => File.ReadAllText(context.Prompt);
 
     /// <summary>The extra arguments of <c>tool_config.&lt;tool&gt;.args</c>.</summary>
     protected static IEnumerable<string> ExtraArgs(ToolContext context) =>

@@ -18,10 +18,10 @@ public sealed partial class AiderAdapter : AiToolAdapter
 
     protected override IReadOnlyList<string> Arguments(ToolContext context, string? model)
     {
-        var beside = Path.ChangeExtension(context.PromptFile, null);
+        var beside = Path.ChangeExtension(context.Prompt, null);
         List<string> argv =
         [
-            "--message-file", context.PromptFile,
+            "--message-file", context.Prompt,
             "--yes-always", "--no-auto-commits", "--no-dirty-commits", "--no-gitignore",
             "--no-check-update", "--no-show-release-notes", "--analytics-disable",
             "--no-pretty", "--no-stream", "--no-fancy-input", "--map-tokens", "0",

@@ -8,6 +8,8 @@ namespace Uet.Execution.Adapters;
 /// <c>command</c>: runs the workstream's <c>command</c> argv, or <c>tool_config.command.argv</c> from the config.
 /// Each argument may hold placeholders: <c>{prompt_file}</c>, <c>{workstream_id}</c>, <c>{scope}</c> (comma-separated),
 /// <c>{worktree}</c>, <c>{attempt}</c>, <c>{run_id}</c>. No shell is involved unless the argv itself says <c>sh -c</c>.
+/// A prompt file is written (and <c>UET_PROMPT_FILE</c> set) when the workstream has tasks to tell or the argv names
+/// <c>{prompt_file}</c>: a command such as <c>["sed", ...]</c> over thousands of workstreams makes no prompt files.
 /// </summary>
 public sealed class CommandAdapter : ToolAdapter
 {
@@ -18,13 +20,16 @@ public sealed class CommandAdapter : ToolAdapter
             ? $"{workstream.Id} uses the command tool but has no \"command\" (an argv list such as [\"make\", \"fix\"]) and the config has no tool_config.command.argv"
             : null;
 
+    public override bool ReadsPrompt(Workstream workstream, ConfigMapping toolConfig) =>
+        workstream.Tasks.Count > 0 || (Argv(workstream, toolConfig)?.Any(a => a.Contains("{prompt_file}", StringComparison.Ordinal)) ?? false);
+
     public override IReadOnlyList<ToolInvocation> Prepare(ToolContext context)
     {
         var argv = Argv(context.Workstream, context.ToolConfig)
             ?? throw new InvalidOperationException(Problem(context.Workstream, context.ToolConfig));
         var values = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["{prompt_file}"] = context.PromptFile,
+            ["{prompt_file}"] = context.PromptFile ?? string.Empty,
             ["{workstream_id}"] = context.Workstream.Id,
             ["{scope}"] = string.Join(',', context.Workstream.FilesScope.Concat(context.Workstream.FilesCreate)),
             ["{worktree}"] = context.WorkingDirectory,

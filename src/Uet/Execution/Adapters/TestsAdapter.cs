@@ -13,6 +13,9 @@ public sealed class TestsAdapter : ToolAdapter
             ? null
             : $"{workstream.Id} uses the tests tool but has no acceptance test with \"run\" (an argv list such as [\"pytest\", \"-q\"])";
 
+    /// <summary>Acceptance commands get the prompt file only when the workstream has tasks to tell.</summary>
+    public override bool ReadsPrompt(Workstream workstream, ConfigMapping toolConfig) => workstream.Tasks.Count > 0;
+
     public override IReadOnlyList<ToolInvocation> Prepare(ToolContext context) =>
         context.Workstream.AcceptanceTests
             .Where(t => t.Run is { Count: > 0 })

@@ -5,13 +5,23 @@ using Uet.Workstreams;
 namespace Uet.Execution.Adapters;
 
 /// <summary>Everything an adapter may use to build its command lines for one attempt.</summary>
+/// <param name="Workstream">The workstream the attempt is for.</param>
+/// <param name="RunId">The run.</param>
+/// <param name="Attempt">The attempt's number, from 1.</param>
+/// <param name="WorkingDirectory">Where the tool runs: the attempt's worktree, or the worker's scratch folder.</param>
+/// <param name="PromptFile">The attempt's prompt file; null when the adapter said it reads none (<see cref="ToolAdapter.ReadsPrompt"/>).</param>
+/// <param name="ToolConfig">The tool's <c>tool_config</c> section.</param>
 public sealed record ToolContext(
     Workstream Workstream,
     string RunId,
     int Attempt,
     string WorkingDirectory,
-    string PromptFile,
-    ConfigMapping ToolConfig);
+    string? PromptFile,
+    ConfigMapping ToolConfig)
+{
+    /// <summary>The prompt file, for adapters that read one.</summary>
+    public string Prompt => PromptFile ?? throw new InvalidOperationException($"no prompt file was written for {Workstream.Id}");
+}
 
 /// <summary>One program to run: argv (never a shell string) and the variables added to the inherited environment.</summary>
 /// <param name="Argv">The program and its arguments.</param>
@@ -39,6 +49,12 @@ public abstract class ToolAdapter
     /// <summary>The PATH the program is looked up on when it runs (its configured environment's, when set); null = uet's own.</summary>
     public virtual string? SearchPath(ConfigMapping toolConfig) => null;
 
+    /// <summary>
+    /// Whether the tool reads the attempt's prompt file (tasks, scope, acceptance, the last error): the file is written,
+    /// and <c>UET_PROMPT_FILE</c> set, only then. An AI tool always does; a command only when it can.
+    /// </summary>
+    public virtual bool ReadsPrompt(Workstream workstream, ConfigMapping toolConfig) => true;
+
     /// <summary>Whether <see cref="ParseUsage"/> can find anything: the executor reads the attempt's log only for tools that report usage.</summary>
     public virtual bool ReportsUsage => false;
 
@@ -49,13 +65,21 @@ public abstract class ToolAdapter
     public virtual ToolUsage? ParseUsage(string output, ConfigMapping toolConfig) => null;
 
     /// <summary>The variables every tool gets, so scripts can find their prompt and know where they are.</summary>
-    protected static Dictionary<string, string> StandardEnvironment(ToolContext context) => new(StringComparer.Ordinal)
+    protected static Dictionary<string, string> StandardEnvironment(ToolContext context)
     {
-        ["UET_RUN_ID"] = context.RunId,
-        ["UET_WORKSTREAM_ID"] = context.Workstream.Id,
-        ["UET_ATTEMPT"] = context.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["UET_PROMPT_FILE"] = context.PromptFile,
-        ["UET_WORKTREE"] = context.WorkingDirectory,
-        ["UET_SCOPE"] = string.Join(',', context.Workstream.FilesScope.Concat(context.Workstream.FilesCreate)),
-    };
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["UET_RUN_ID"] = context.RunId,
+            ["UET_WORKSTREAM_ID"] = context.Workstream.Id,
+            ["UET_ATTEMPT"] = context.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["UET_WORKTREE"] = context.WorkingDirectory,
+            ["UET_SCOPE"] = string.Join(',', context.Workstream.FilesScope.Concat(context.Workstream.FilesCreate)),
+        };
+        if (context.PromptFile is { } prompt)
+        {
+            environment["UET_PROMPT_FILE"] = prompt;
+        }
+
+        return environment;
+    }
 }
