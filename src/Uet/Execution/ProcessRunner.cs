@@ -80,7 +80,8 @@ public static partial class ProcessRunner
 
         // Children the program left behind die with it: they would hold its output open (and outlive the run).
         child.KillLeftovers();
-        if (await Task.WhenAny(pumps, Task.Delay(DrainAfterExit, clock, CancellationToken.None)).ConfigureAwait(false) != pumps)
+        // Usually the output has ended with the program: no 2-second timer per program then.
+        if (!pumps.IsCompleted && await Task.WhenAny(pumps, Task.Delay(DrainAfterExit, clock, CancellationToken.None)).ConfigureAwait(false) != pumps)
         {
             log.Header("uet: output still open after the program ended; stopped reading it");
             log.Keep();
