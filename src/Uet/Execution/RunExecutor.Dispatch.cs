@@ -132,6 +132,8 @@ public sealed partial class RunExecutor
         };
 
         var total = workstreams.Count;
+        // Counted as they come: counting the outcomes at each completion made a run quadratic in its tasks.
+        var finishedCount = outcomes.Count(o => o.Value.Result != TaskResult.Blocked);
         while (true)
         {
             if (!stopping.IsCancellationRequested && !failFastTripped)
@@ -202,6 +204,7 @@ public sealed partial class RunExecutor
             }
 
             outcomes[id] = outcome;
+            finishedCount++;
             if (outcome.Result == TaskResult.Completed)
             {
                 // Marked ready in the completion's own transaction (context.Completing).
@@ -222,7 +225,7 @@ public sealed partial class RunExecutor
                 break;
             }
 
-            report(new RunProgress("progress", id, $"{outcomes.Count(o => o.Value.Result != TaskResult.Blocked)} of {total} finished", outcomes.Count, total));
+            report(new RunProgress("progress", id, $"{finishedCount} of {total} finished", outcomes.Count, total));
         }
 
         // What never started: still pending or ready (resume picks them up), unless already blocked.
