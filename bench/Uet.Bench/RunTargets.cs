@@ -86,7 +86,7 @@ internal static class RunTargets
         {
             while (Interlocked.Increment(ref next) < count)
             {
-                using var child = NativeSpawn.Start(program, ["true"], Path.GetTempPath(), new Dictionary<string, string>(), out var error)
+                using var child = NativeSpawn.Start(program, ["true"], Path.GetTempPath(), new Dictionary<string, string>(), null, out var error)
                     ?? throw new InvalidOperationException(error);
                 await Task.WhenAll(child.Output.CopyToAsync(Stream.Null), child.Exit);
             }

@@ -56,7 +56,7 @@ internal static unsafe partial class NativeSpawn
 
     /// <summary>Starts <paramref name="program"/> (a resolved path) with <paramref name="argv"/> (argv[0] included).</summary>
     /// <returns>The running child, or null with <paramref name="error"/> set (strerror of the failure).</returns>
-    public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, out string? error)
+    public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? stdinPath, out string? error)
     {
         var environmentLines = BuildEnvironment(environment);
         var pipe = stackalloc int[2];
@@ -82,7 +82,7 @@ internal static unsafe partial class NativeSpawn
             // and there is one stream to read, not two. The write end is O_CLOEXEC in us; dup2 onto 1 and 2 clears
             // that in the child only, so other children spawned at the same time never hold it, and end of output
             // means this child and whatever it left behind are done.
-            _ = SpawnFileActionsAddOpen(actions, 0, "/dev/null", 0, 0);
+            _ = SpawnFileActionsAddOpen(actions, 0, stdinPath ?? "/dev/null", 0, 0); // O_RDONLY
             _ = SpawnFileActionsAddDup2(actions, pipe[1], 1);
             _ = SpawnFileActionsAddDup2(actions, pipe[1], 2);
             _ = SpawnFileActionsAddChdir(actions, workingDirectory);

@@ -10,7 +10,7 @@ public static partial class ProcessRunner
 
     private static Child? StartNative(ProcessSpec spec, string program, out string? error)
     {
-        var started = NativeSpawn.Start(program, spec.Argv, spec.WorkingDirectory, spec.Environment, out var reason);
+        var started = NativeSpawn.Start(program, spec.Argv, spec.WorkingDirectory, spec.Environment, spec.StdinPath, out var reason);
         error = started is not null ? null
             : !Directory.Exists(spec.WorkingDirectory) ? $"cannot start '{spec.Argv[0]}': working directory '{spec.WorkingDirectory}' does not exist"
             : $"cannot start '{spec.Argv[0]}': {reason}";
@@ -52,9 +52,35 @@ public static partial class ProcessRunner
             return null;
         }
 
-        process.StandardInput.Close();
+        if (spec.StdinPath is { } stdinPath)
+        {
+            _ = FeedAsync(process, stdinPath);
+        }
+        else
+        {
+            process.StandardInput.Close();
+        }
+
         error = null;
         return new ProcessRunning(process);
+    }
+
+    /// <summary>The file as the program's stdin, then end of input; a program that ends without reading it all is fine.</summary>
+    private static async Task FeedAsync(Process process, string path)
+    {
+        try
+        {
+            await using (var input = File.OpenRead(path))
+            {
+                await input.CopyToAsync(process.StandardInput.BaseStream).ConfigureAwait(false);
+            }
+
+            process.StandardInput.Close();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The program closed its stdin or ended.
+        }
     }
 
     private static void KillGroup(int pid)

@@ -3,13 +3,21 @@ using System.Text;
 namespace Uet.Execution;
 
 /// <summary>What to run: argv (never a shell string), where, with which extra environment, for how long, logged where (the log is made on the first output, or when the program fails).</summary>
+/// <param name="Argv">The program and its arguments.</param>
+/// <param name="WorkingDirectory">Where it runs.</param>
+/// <param name="Environment">Variables set on top of uet's own.</param>
+/// <param name="Timeout">When the whole process tree is killed; null = never.</param>
+/// <param name="LogPath">Where stdout and stderr go.</param>
+/// <param name="LogCapBytes">How much of them the log keeps.</param>
+/// <param name="StdinPath">A file whose contents are the program's stdin; null = empty stdin.</param>
 public sealed record ProcessSpec(
     IReadOnlyList<string> Argv,
     string WorkingDirectory,
     IReadOnlyDictionary<string, string> Environment,
     TimeSpan? Timeout,
     string LogPath,
-    long LogCapBytes);
+    long LogCapBytes,
+    string? StdinPath = null);
 
 /// <summary>How a process ended. <see cref="Tail"/> is the end of its own output, redacted, for errors and repeat detection.</summary>
 public sealed record ProcessOutcome(int? ExitCode, bool TimedOut, TimeSpan Duration, string Tail, bool LogTruncated, string? StartError)

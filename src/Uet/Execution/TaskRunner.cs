@@ -414,7 +414,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var context = new Adapters.ToolContext(workstream, run.RunId, attempt, workdir, prompt, run.Adapters.ToolConfig(adapter.Name));
         foreach (var invocation in adapter.Prepare(context))
         {
-            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort, invocation.Timeout).ConfigureAwait(false);
+            var error = await RunProcessAsync(invocation.Argv, invocation.Environment, workdir, log, abort, invocation.Timeout, invocation.Stdin).ConfigureAwait(false);
             if (error is not null)
             {
                 return error;
@@ -449,10 +449,10 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         return null;
     }
 
-    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort, TimeSpan? toolTimeout = null)
+    private async Task<string?> RunProcessAsync(IReadOnlyList<string> argv, IReadOnlyDictionary<string, string> environment, string workdir, string log, CancellationToken abort, TimeSpan? toolTimeout = null, string? stdin = null)
     {
         using var span = UetTelemetry.StartToolCall(run.RunId, workstream.Id, argv[0]);
-        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? toolTimeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes);
+        var spec = new ProcessSpec(argv, workdir, environment, workstream.Timeout ?? toolTimeout ?? run.Options.EffectiveTimeout, log, run.Options.LogCapBytes, stdin);
         ProcessOutcome outcome;
         try
         {

@@ -38,6 +38,10 @@ public static class GitCli
         {
             process.Start();
         }
+        catch (System.ComponentModel.Win32Exception ex) when (ex.NativeErrorCode == 7) // E2BIG
+        {
+            throw GitProcessException.TooLong(arguments.FirstOrDefault(a => !a.StartsWith('-')), ex);
+        }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw GitProcessException.NotInstalled(ex);
@@ -81,6 +85,9 @@ public sealed class GitProcessException : UetException
 
     public static GitProcessException NoCommit(string repository) =>
         new($"the repository at {repository} has no commit yet; uet starts its integration branch from HEAD. Make a first commit.");
+
+    public static GitProcessException TooLong(string? command, Exception inner) =>
+        new($"git {command} could not start: its command line is too long ({inner.Message})", inner);
 
     public static GitProcessException NotInstalled(Exception inner) =>
         new("git was not found on PATH. Install git (it is how uet makes worktrees and commits).", inner);

@@ -93,12 +93,12 @@ public static class GitRepository
         return (false, apply.StandardError.Trim());
     }
 
-    /// <summary>Commits what is staged; returns the commit, or null with git's words.</summary>
+    /// <summary>Commits what is staged; returns the commit, or null with git's words. The message goes in on stdin: any length.</summary>
     public static async Task<(string? Commit, string Message)> CommitAsync(string worktree, string message, CancellationToken cancellationToken)
     {
         // --allow-empty: a patch whose change is already on the branch (another workstream made the same edit) still
         // gets its one commit with its trailers, which is how a resume finds what was integrated.
-        var commit = await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "--allow-empty", "-m", message], cancellationToken).ConfigureAwait(false);
+        var commit = await GitCli.RunAsync(worktree, [.. NoHooks, .. Identity, "commit", "--quiet", "--no-verify", "--allow-empty", "--file=-"], cancellationToken, System.Text.Encoding.UTF8.GetBytes(message)).ConfigureAwait(false);
         if (commit.ExitCode != 0)
         {
             return (null, (commit.StandardError + " " + commit.StandardOutput).Trim());

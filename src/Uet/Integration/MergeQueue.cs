@@ -254,7 +254,7 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         }
 
         var ws = request.Workstream;
-        var message = $"{ws.Id}: {ws.Tasks.FirstOrDefault() ?? "uet workstream"}\n\n"
+        var message = $"{ws.Id}: {Subject(ws.Tasks.FirstOrDefault())}\n\n"
             + $"Uet-Run: {run.RunId}\nUet-Workstream: {ws.Id}\nUet-Patch: {request.Sha256}\nUet-Attempt: {request.PatchId}\n";
         var (commit, commitMessage) = await GitRepository.CommitAsync(run.IntegrationWorktree, message, none).ConfigureAwait(false);
         if (commit is null)
@@ -487,5 +487,12 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
     private readonly struct Restore(Activity? saved) : IDisposable
     {
         public void Dispose() => Activity.Current = saved;
+    }
+
+    /// <summary>A commit's subject from a task: its first line, at most 72 characters (a task can be pages long).</summary>
+    internal static string Subject(string? task)
+    {
+        var line = (task ?? "uet workstream").Split('\n', 2)[0].Trim();
+        return line.Length == 0 ? "uet workstream" : line.Length <= 72 ? line : line[..71].TrimEnd() + "…";
     }
 }

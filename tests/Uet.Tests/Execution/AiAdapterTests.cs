@@ -39,7 +39,7 @@ public sealed class AiAdapterTests : IDisposable
         Assert.Single(adapter.Prepare(new ToolContext(Ws(), "r-1", 2, _worktree, _prompt, toolConfig ?? ConfigMapping.Empty)));
 
     [Fact]
-    public void Codex_ExecNonInteractive_SandboxedToTheWorktree_PromptLast()
+    public void Codex_ExecNonInteractive_SandboxedToTheWorktree_PromptOnStdin()
     {
         var invocation = Prepare(new CodexAdapter(), ToolConfig("codex", "model: gpt-5-codex\nconfig:\n  model_provider: proxy\n  model_providers.proxy.base_url: http://127.0.0.1:9/v1\n  model_providers.proxy.request_max_retries: 0\nargs: [--enable, x]"));
 
@@ -48,9 +48,10 @@ public sealed class AiAdapterTests : IDisposable
                 "codex", "exec", "--json", "--color", "never", "--skip-git-repo-check", "--ephemeral",
                 "--sandbox", "workspace-write", "-c", "approval_policy=\"never\"", "--model", "gpt-5-codex",
                 "-c", "model_provider=\"proxy\"", "-c", "model_providers.proxy.base_url=\"http://127.0.0.1:9/v1\"", "-c", "model_providers.proxy.request_max_retries=0",
-                "--enable", "x", "--", File.ReadAllText(_prompt),
+                "--enable", "x", "--", "-",
             ],
             invocation.Argv);
+        Assert.Equal(_prompt, invocation.Stdin);
         Assert.Equal("ws-a", invocation.Environment["UET_WORKSTREAM_ID"]);
         Assert.Equal("1", invocation.Environment["NO_COLOR"]);
     }
@@ -69,7 +70,8 @@ public sealed class AiAdapterTests : IDisposable
     {
         var invocation = Prepare(new ClaudeAdapter(), ToolConfig("claude", "model: claude-sonnet-4-5\nprogram: /opt/claude/bin/claude\ntimeout: 20m"));
 
-        Assert.Equal(["/opt/claude/bin/claude", "-p", File.ReadAllText(_prompt), "--output-format", "json", "--permission-mode", "acceptEdits", "--model", "claude-sonnet-4-5"], invocation.Argv);
+        Assert.Equal(["/opt/claude/bin/claude", "-p", "--output-format", "json", "--permission-mode", "acceptEdits", "--model", "claude-sonnet-4-5"], invocation.Argv);
+        Assert.Equal(_prompt, invocation.Stdin);
         Assert.Equal("1", invocation.Environment["DISABLE_AUTOUPDATER"]);
         Assert.Equal(TimeSpan.FromMinutes(20), invocation.Timeout);
     }
@@ -79,7 +81,8 @@ public sealed class AiAdapterTests : IDisposable
     {
         var invocation = Prepare(new GeminiAdapter(), ToolConfig("gemini", "model: gemini-2.5-flash\napproval_mode: yolo"));
 
-        Assert.Equal(["gemini", "-p", File.ReadAllText(_prompt), "--output-format", "json", "--approval-mode", "yolo", "--skip-trust", "--model", "gemini-2.5-flash"], invocation.Argv);
+        Assert.Equal(["gemini", "--output-format", "json", "--approval-mode", "yolo", "--skip-trust", "--model", "gemini-2.5-flash"], invocation.Argv);
+        Assert.Equal(_prompt, invocation.Stdin);
     }
 
     [Fact]
@@ -90,6 +93,7 @@ public sealed class AiAdapterTests : IDisposable
 
         Assert.Equal("aider", argv[0]);
         Assert.Equal(_prompt, argv[argv.ToList().IndexOf("--message-file") + 1]);
+        Assert.Null(invocation.Stdin);
         foreach (var flag in new[] { "--yes-always", "--no-auto-commits", "--no-dirty-commits", "--no-gitignore", "--no-check-update", "--analytics-disable", "--no-pretty", "--no-fancy-input" })
         {
             Assert.Contains(flag, argv);

@@ -91,8 +91,14 @@ public abstract class AiToolAdapter : ToolAdapter
         }
 
         List<string> argv = [Program(context.ToolConfig)!, .. Arguments(context, Text(context.ToolConfig, "model"))];
-        return [new ToolInvocation(argv, environment, Timeout(context.ToolConfig))];
+        return [new ToolInvocation(argv, environment, Timeout(context.ToolConfig), PromptOnStdin ? context.Prompt : null)];
     }
+
+    /// <summary>
+    /// Whether the tool reads the prompt on its stdin (the prompt file): no length limit (one argument is at most
+    /// 128 KiB on Linux), and the prompt is not on a command line every user can read in <c>ps</c>, nor in the log.
+    /// </summary>
+    protected virtual bool PromptOnStdin => true;
 
     /// <summary>The arguments after the program: uet's non-interactive flags, the model, the prompt, then <c>args</c>.</summary>
     protected abstract IReadOnlyList<string> Arguments(ToolContext context, string? model);
@@ -129,9 +135,6 @@ public abstract class AiToolAdapter : ToolAdapter
 
     /// <summary>Cost and tokens as the tool printed them in its output; null when it printed none.</summary>
     protected abstract ToolUsage? ReadUsage(string output);
-
-    /// <summary>The prompt's text, for tools that take it as an argument (their stdin is closed).</summary>
-    protected static string PromptText(ToolContext context) => File.ReadAllText(context.Prompt);
 
     /// <summary>The extra arguments of <c>tool_config.&lt;tool&gt;.args</c>.</summary>
     protected static IEnumerable<string> ExtraArgs(ToolContext context) =>

@@ -16,6 +16,9 @@ public sealed partial class AiderAdapter : AiToolAdapter
 {
     public override string Name => "aider";
 
+    // aider reads its prompt from --message-file.
+    protected override bool PromptOnStdin => false;
+
     protected override IReadOnlyList<string> Arguments(ToolContext context, string? model)
     {
         var beside = Path.ChangeExtension(context.Prompt, null);

@@ -4,7 +4,7 @@ using Uet.State;
 namespace Uet.Execution.Adapters;
 
 /// <summary>
-/// <c>claude -p</c> (Claude Code): the prompt as the argument of <c>-p</c>, <c>--output-format json</c> (the final
+/// <c>claude -p</c> (Claude Code): the prompt on stdin, <c>--output-format json</c> (the final
 /// result carries <c>total_cost_usd</c> and the token usage), and <c>--permission-mode acceptEdits</c>: file edits are
 /// applied without asking, anything else it would have to ask for (shell commands) is refused, since nobody is there
 /// to answer. <c>permission_mode: bypassPermissions</c> lets it run commands too. Claude Code does not commit by
@@ -23,7 +23,8 @@ public sealed class ClaudeAdapter : AiToolAdapter
 
     protected override IReadOnlyList<string> Arguments(ToolContext context, string? model)
     {
-        List<string> argv = ["-p", PromptText(context), "--output-format", "json", "--permission-mode", Text(context.ToolConfig, "permission_mode") ?? "acceptEdits"];
+        // -p (--print) with no prompt argument: the prompt is read from stdin.
+        List<string> argv = ["-p", "--output-format", "json", "--permission-mode", Text(context.ToolConfig, "permission_mode") ?? "acceptEdits"];
         if (model is not null)
         {
             argv.AddRange(["--model", model]);

@@ -5,7 +5,7 @@ using Uet.State;
 namespace Uet.Execution.Adapters;
 
 /// <summary>
-/// <c>codex exec</c> (OpenAI Codex CLI): the prompt as its argument, <c>--json</c> events on stdout (the tokens of each
+/// <c>codex exec</c> (OpenAI Codex CLI): the prompt on stdin (<c>-- -</c>), <c>--json</c> events on stdout (the tokens of each
 /// turn are read from them; codex prints no cost), approvals off (<c>approval_policy="never"</c>), and its sandbox
 /// confining commands to the worktree (<c>workspace-write</c>: the tool cannot reach the repository's <c>.git</c>, so it
 /// cannot commit either). <c>sandbox: danger-full-access</c> turns the sandbox off, for machines where it cannot work
@@ -60,8 +60,8 @@ public sealed class CodexAdapter : AiToolAdapter
         }
 
         argv.AddRange(ExtraArgs(context));
-        // After "--" the prompt is the prompt, even if it begins with '-' or reads like a subcommand.
-        argv.AddRange(["--", PromptText(context)]);
+        // "-": the prompt is read from stdin (after "--", so nothing before can take it for an option's value).
+        argv.AddRange(["--", "-"]);
         return argv;
     }
 

@@ -5,7 +5,7 @@ using Uet.State;
 namespace Uet.Execution.Adapters;
 
 /// <summary>
-/// <c>gemini -p</c> (Gemini CLI): the prompt as the argument of <c>-p</c>, <c>--output-format json</c> (its
+/// <c>gemini</c> (Gemini CLI), headless: the prompt on stdin, <c>--output-format json</c> (its
 /// <c>stats</c> hold the tokens per model; it prints no cost), <c>--approval-mode auto_edit</c> (edits applied without
 /// asking; <c>approval_mode: yolo</c> allows every tool) and <c>--skip-trust</c> (a fresh worktree is a folder it has
 /// never seen). Gemini CLI does not commit by itself. The base URL, if any, comes from the inherited
@@ -24,7 +24,8 @@ public sealed class GeminiAdapter : AiToolAdapter
 
     protected override IReadOnlyList<string> Arguments(ToolContext context, string? model)
     {
-        List<string> argv = ["-p", PromptText(context), "--output-format", "json", "--approval-mode", Text(context.ToolConfig, "approval_mode") ?? "auto_edit", "--skip-trust"];
+        // Headless with the prompt on stdin (not a terminal): no -p, whose text gemini would append to it.
+        List<string> argv = ["--output-format", "json", "--approval-mode", Text(context.ToolConfig, "approval_mode") ?? "auto_edit", "--skip-trust"];
         if (model is not null)
         {
             argv.AddRange(["--model", model]);

@@ -27,7 +27,8 @@ public sealed record ToolContext(
 /// <param name="Argv">The program and its arguments.</param>
 /// <param name="Environment">Variables set on top of uet's own environment, which the tool inherits (API keys included).</param>
 /// <param name="Timeout">The tool's own default time limit; a workstream's <c>timeout</c> still wins over it.</param>
-public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment, TimeSpan? Timeout = null);
+/// <param name="Stdin">A file the tool reads as its stdin (the prompt, for tools that take it there); null = empty stdin.</param>
+public sealed record ToolInvocation(IReadOnlyList<string> Argv, IReadOnlyDictionary<string, string> Environment, TimeSpan? Timeout = null, string? Stdin = null);
 
 /// <summary>
 /// A tool uet can run for a workstream. An adapter only builds invocations; running them (timeout, logs, process

@@ -82,6 +82,20 @@ public sealed class AiCliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Claude_PromptLongerThanOneArgumentMayBe_ReachesTheModel()
+    {
+        // Linux refuses a single argument over 128 KiB (E2BIG): the prompt goes through stdin, whatever its length.
+        using var server = new FakeModelServer(ScriptedModels.AnthropicMessages("hello.txt", "hello from claude"));
+        var filler = string.Concat(Enumerable.Repeat("Keep every line of the existing code as it is. ", 4000));
+        Assert.True(filler.Length > 150_000);
+
+        var result = Run("claude", ClaudeConfig(server), ("ANTHROPIC_API_KEY", "sk-ant-uet-test-0123456789"), task: "Create hello.txt with a greeting. " + filler + "LONG-PROMPT-END");
+
+        AssertScriptedEditCommitted(result, server, "hello from claude");
+        Assert.Contains(server.Requests, r => r.Body?.ToJsonString().Contains("LONG-PROMPT-END", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
     public void Claude_CostOverMaxCostUsd_TaskFailsWithoutRetry()
     {
         using var server = new FakeModelServer(ScriptedModels.AnthropicMessages("hello.txt", "hello from claude"));
@@ -198,13 +212,13 @@ public sealed class AiCliEndToEndTests : IDisposable
         "{" + string.Join(", ", variables.Select(v => $"{v.Name}: \"{v.Value}\"")) + "}";
 
     /// <summary>Writes the config (tool_config.&lt;tool&gt; = <paramref name="toolConfig"/>) and one workstream, then runs uet with the key in its environment.</summary>
-    private CliResult Run(string tool, string toolConfig, (string Name, string Value) key, int maxAttempts = 1, string extra = "", string? timeout = "90s")
+    private CliResult Run(string tool, string toolConfig, (string Name, string Value) key, int maxAttempts = 1, string extra = "", string? timeout = "90s", string task = "Create hello.txt with a greeting")
     {
         var indented = string.Join('\n', toolConfig.Split('\n').Select(line => "      " + line));
         File.WriteAllText(Path.Combine(_repo, ".uet", "config.yaml"), $"execution:\n  tool_config:\n    {tool}:\n{indented}\n");
         File.WriteAllText(Path.Combine(_repo, "workstreams", "ws-hello.json"), $$"""
             { "id": "ws-hello", "tool": "{{tool}}", {{extra}}
-              "tasks": ["Create hello.txt with a greeting"], "files_create": ["hello.txt"],
+              "tasks": [{{System.Text.Json.JsonSerializer.Serialize(task)}}], "files_create": ["hello.txt"],
               {{(timeout is null ? string.Empty : $"\"timeout\": \"{timeout}\",")}} "circuit_breaker": { "max_attempts": {{maxAttempts}} } }
             """);
         return CliRunner.UetWithEnvironment(_repo, new Dictionary<string, string> { [key.Name] = key.Value }, "run", "--run-id", RunId);
@@ -215,6 +229,12 @@ public sealed class AiCliEndToEndTests : IDisposable
         var errors = server?.Errors.ToArray() ?? [];
         Assert.True(result.ExitCode == 0, result + "\n--- log\n" + Log + "\n--- server errors\n" + string.Join('\n', errors));
         Assert.Empty(errors);
+        if (server is not null)
+        {
+            // The prompt (on the tool's stdin) reached the model: the workstream's task is in what the client sent.
+            Assert.Contains(server.Requests, r => r.Body?.ToJsonString().Contains("Create hello.txt with a greeting", StringComparison.Ordinal) == true);
+        }
+
         Assert.Equal("committed", Scalar("SELECT state FROM patches"));
         var patch = File.ReadAllText(Path.Combine(_repo, Scalar("SELECT path FROM patches")));
         Assert.Contains("+++ b/hello.txt", patch, StringComparison.Ordinal);
