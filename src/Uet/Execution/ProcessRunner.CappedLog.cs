@@ -8,7 +8,8 @@ public static partial class ProcessRunner
     /// A log file that stops growing at its cap (saying so once) and remembers the program's last lines. The file (and
     /// its folder) is made on the program's first output, or by <see cref="Keep"/>: a program that succeeds without a
     /// word leaves no file, and its command line goes nowhere but to memory (thousands of silent commands would
-    /// otherwise make thousands of folders and files that say only that they ran).
+    /// otherwise make thousands of folders and files that say only that they ran). Once the file exists (an earlier
+    /// command of the attempt wrote it), every command's lines go to it.
     /// </summary>
     // Plain synchronous file writes: a log line is a small buffered write, and async file I/O would hop threads
     // per write (the profile of a 1,000-task run showed the log's async dispose as the largest single cost).
@@ -19,6 +20,7 @@ public static partial class ProcessRunner
         private readonly Queue<string> _tail = new();
         private readonly Lock _gate = new();
         private readonly List<string> _pending = [];
+        private readonly bool _exists = File.Exists(path);
         private StreamWriter? _writer;
         private long _written;
 
@@ -31,13 +33,13 @@ public static partial class ProcessRunner
             var line = "# " + redactor.Clean(text).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
             lock (_gate)
             {
-                if (_writer is null)
+                if (_writer is null && !_exists)
                 {
                     _pending.Add(line);
                 }
                 else
                 {
-                    _writer.WriteLine(line);
+                    Writer().WriteLine(line);
                 }
             }
         }

@@ -118,7 +118,10 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
                 await GitRepository.RemoveWorktreeAsync(repository, integration, none).ConfigureAwait(false);
             }
 
-            context?.ScratchIfMade?.RemoveAll();
+            foreach (var left in context?.ScratchIfMade?.RemoveAll() ?? [])
+            {
+                report(new RunProgress("warning", string.Empty, $"could not remove the scratch folder {left}; 'uet clean' removes it", 0, 0));
+            }
 
             await RunLock.ReleaseAsync(store, runId, none).ConfigureAwait(false);
             var runFolder = Path.GetDirectoryName(integration)!;

@@ -16,50 +16,64 @@ namespace Uet.Execution;
 /// </remarks>
 internal sealed class ScratchFolders(string source, string root)
 {
-    private readonly ConcurrentDictionary<string, Dictionary<string, Entry>> _copies = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Scratch> _made = new(StringComparer.Ordinal);
+    private readonly ConcurrentBag<string> _leftovers = [];
+    private int _renamed;
 
     /// <summary>The worker's folder, equal to the source's files: copied the first time, put back after that.</summary>
     public string Prepare(string workerId)
     {
-        var folder = Path.Combine(root, "scratch-" + workerId);
-        if (_copies.TryGetValue(workerId, out var copied))
+        if (_made.TryGetValue(workerId, out var made))
         {
             try
             {
-                PutBack(folder, copied);
-                return folder;
+                PutBack(made.Folder, made.Entries);
+                return made.Folder;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 // A fresh copy below.
+                Forget(made.Folder);
             }
         }
 
-        if (Directory.Exists(folder))
+        var folder = Path.Combine(root, "scratch-" + workerId);
+        if (!TryDelete(folder))
         {
-            Delete(folder);
+            // What the last tool left cannot be removed (still in use, or made so that even its owner cannot delete it):
+            // another folder, and the run's end tries again.
+            Forget(folder);
+            folder = Path.Combine(root, $"scratch-{workerId}-{Interlocked.Increment(ref _renamed)}");
+            if (!TryDelete(folder))
+            {
+                throw new IOException($"cannot make a scratch folder for worker {workerId}: {folder} is in the way and cannot be removed");
+            }
         }
 
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
         Copy(source, folder, string.Empty, entries);
-        _copies[workerId] = entries;
+        _made[workerId] = new Scratch(folder, entries);
         return folder;
     }
 
-    /// <summary>Deletes every worker's folder (the run's end).</summary>
-    public void RemoveAll()
+    /// <summary>Deletes every worker's folder (the run's end); returns those it could not delete.</summary>
+    public IReadOnlyList<string> RemoveAll()
     {
-        foreach (var workerId in _copies.Keys)
-        {
-            var folder = Path.Combine(root, "scratch-" + workerId);
-            if (Directory.Exists(folder))
-            {
-                Delete(folder);
-            }
-        }
-
-        _copies.Clear();
+        var failed = _made.Values.Select(m => m.Folder).Concat(_leftovers).Distinct(StringComparer.Ordinal).Where(f => !TryDelete(f)).ToList();
+        _made.Clear();
+        _leftovers.Clear();
+        return failed;
     }
+
+    private void Forget(string folder)
+    {
+        if (!TryDelete(folder))
+        {
+            _leftovers.Add(folder);
+        }
+    }
+
+    private sealed record Scratch(string Folder, Dictionary<string, Entry> Entries);
 
     private readonly record struct Entry(bool IsDirectory, long Length, UnixFileMode Mode);
 
@@ -90,9 +104,16 @@ internal sealed class ScratchFolders(string source, string root)
 
     private void PutBack(string folder, Dictionary<string, Entry> copied)
     {
-        if (!Directory.Exists(folder))
+        var top = new DirectoryInfo(folder);
+        if (top.LinkTarget is not null || !top.Exists)
         {
-            throw new DirectoryNotFoundException(folder);
+            // Gone, or a link put in its place: never walk (and delete in) whatever it points to.
+            throw new IOException($"{folder} is no longer the worker's folder");
+        }
+
+        if (ModeOf(top) != copied[string.Empty].Mode)
+        {
+            SetMode(folder, copied[string.Empty].Mode);
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal) { string.Empty };
@@ -127,13 +148,9 @@ internal sealed class ScratchFolders(string source, string root)
             if (entry.LinkTarget is not null || !copied.TryGetValue(name, out var was) || was.IsDirectory != isDirectory)
             {
                 // Added by the tool, or a file turned into a folder or a link (a link is removed, never followed).
-                if (isDirectory && entry.LinkTarget is null)
+                if (!TryDelete(entry.FullName))
                 {
-                    Delete(entry.FullName);
-                }
-                else
-                {
-                    File.Delete(entry.FullName);
+                    throw new IOException($"cannot remove {entry.FullName}, left by the last tool");
                 }
 
                 continue;
@@ -149,9 +166,11 @@ internal sealed class ScratchFolders(string source, string root)
 
                 Walk(entry.FullName, name, copied, seen);
             }
-            else if (ModeOf(entry) != was.Mode || ((FileInfo)entry).Length != was.Length || !SameContent(Path.Combine(source, name), entry.FullName))
+            else if (FileKind.IsLoneRegularFile(entry.FullName) == false
+                || ModeOf(entry) != was.Mode || ((FileInfo)entry).Length != was.Length || !SameContent(Path.Combine(source, name), entry.FullName))
             {
-                // Deleted, not written over or chmod-ed: the tool may have made it a hard link to a file elsewhere.
+                // Deleted, not written over or chmod-ed: it may be a hard link to a file elsewhere (then even with the same
+                // content: the next tool would write through it), or a FIFO (reading it would wait for ever).
                 File.Delete(entry.FullName);
                 File.Copy(Path.Combine(source, name), entry.FullName);
             }
@@ -185,24 +204,62 @@ internal sealed class ScratchFolders(string source, string root)
         }
     }
 
-    /// <summary>Deletes a folder the tool may have left without write or search permission.</summary>
-    private static void Delete(string folder)
+    /// <summary>
+    /// Removes what is at <paramref name="path"/>, if anything: a link (never what it points to), a file, or a folder
+    /// the tool may have left without write or search permission. False when it could not.
+    /// </summary>
+    private static bool TryDelete(string path)
     {
         try
         {
-            Directory.Delete(folder, recursive: true);
-        }
-        catch (UnauthorizedAccessException)
-        {
-            foreach (var directory in new DirectoryInfo(folder).EnumerateDirectories("*", SearchOption.AllDirectories))
+            var info = new DirectoryInfo(path);
+            if (info.LinkTarget is not null || (!info.Exists && File.Exists(path)))
             {
-                if (directory.LinkTarget is null && !OperatingSystem.IsWindows())
+                File.Delete(path);
+            }
+            else if (info.Exists)
+            {
+                try
                 {
-                    directory.UnixFileMode |= UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                    Directory.Delete(path, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    MakeDeletable(info);
+                    Directory.Delete(path, recursive: true);
                 }
             }
 
-            Directory.Delete(folder, recursive: true);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Gives the owner back what deleting needs, from the top down (a folder's children can be listed only then).</summary>
+    private static void MakeDeletable(DirectoryInfo folder)
+    {
+        if (folder.LinkTarget is not null)
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            foreach (var file in folder.EnumerateFiles("*", SearchOption.AllDirectories))
+            {
+                file.Attributes = FileAttributes.Normal;
+            }
+
+            return;
+        }
+
+        folder.UnixFileMode |= UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        foreach (var child in folder.EnumerateDirectories())
+        {
+            MakeDeletable(child);
         }
     }
 

@@ -74,6 +74,19 @@ public sealed class ProcessRunnerTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Spawners))]
+    public async Task Run_OnceTheLogExists_ASilentSuccessIsInItToo(bool native)
+    {
+        await RunAsync(native, "echo tool-said-this");
+        await RunAsync(native, "exit 0");
+
+        var lines = File.ReadAllLines(Log);
+        Assert.Equal(5, lines.Length);
+        Assert.Equal("# $ sh -c 'exit 0'  (in " + _dir.Path + ")", lines[3]);
+        Assert.StartsWith("# uet: exit code 0 after ", lines[4], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Spawners))]
     public async Task Run_ArgumentsReachTheProgramUnchanged_NoShellInBetween(bool native)
     {
         var outcome = await RunArgvAsync(native, ["printf", "%s|", "a b", "$HOME", "; rm -rf /", "'q'"]);

@@ -22,6 +22,7 @@ public sealed class ScratchFoldersTests : IDisposable
         _dir.Write("source/script.sh", "#!/bin/sh\necho hi\n");
         File.SetUnixFileMode(Path.Combine(Source, "script.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _dir.Write("source/.git/HEAD", "not copied\n");
+        _dir.Write("source/pkg/__init__.py", string.Empty);
         Directory.CreateDirectory(Path.Combine(Source, "empty"));
         File.CreateSymbolicLink(Path.Combine(Source, "link"), "README.md");
     }
@@ -36,7 +37,7 @@ public sealed class ScratchFoldersTests : IDisposable
         var folder = scratch.Prepare("w-1");
 
         Assert.Equal(Path.Combine(Root, "scratch-w-1"), folder);
-        Assert.Equal(["README.md", "empty/", "script.sh", "src/", "src/a.txt", "src/deep/", "src/deep/b.txt"], Tree(folder).Keys);
+        Assert.Equal(["README.md", "empty/", "pkg/", "pkg/__init__.py", "script.sh", "src/", "src/a.txt", "src/deep/", "src/deep/b.txt"], Tree(folder).Keys);
         Assert.Equal(Tree(Source).Where(e => e.Key is not ("link" or ".git/" or ".git/HEAD")), Tree(folder));
     }
 
@@ -95,6 +96,79 @@ public sealed class ScratchFoldersTests : IDisposable
         Assert.Equal("base\n", File.ReadAllText(inFolder));
         Assert.Equal("outside!\n", File.ReadAllText(outside));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(outside) & (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+    }
+
+    [Fact]
+    public void Prepare_AHardLinkWithTheSameContent_IsReplaced_SoTheNextToolCannotWriteThroughIt()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var inFolder = Path.Combine(folder, "README.md");
+        var original = Path.Combine(Source, "README.md");
+        File.Delete(inFolder);
+        CliRunner.Run(folder, "ln", [original, inFolder]);
+
+        scratch.Prepare("w-1");
+        File.AppendAllText(inFolder, "the next tool writes\n");
+
+        Assert.Equal("base\n", File.ReadAllText(original));
+    }
+
+    [Fact]
+    public async Task Prepare_AFileTurnedIntoAFifo_IsReplaced_WithoutReadingIt()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+        var init = Path.Combine(folder, "pkg", "__init__.py");
+        File.Delete(init);
+        CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, "pkg", "__init__.py")), 8), init]);
+
+        await Task.Run(() => scratch.Prepare("w-1")).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(expected, Tree(folder));
+    }
+
+    [Fact]
+    public void Prepare_TheFolderReplacedByALink_NeverTouchesWhatTheLinkPointsTo()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+        var elsewhere = Path.Combine(_dir.Path, "home-project");
+        _dir.Write("home-project/notes.txt", "keep me\n");
+        _dir.Write("home-project/README.md", "mine\n");
+        Directory.Delete(folder, recursive: true);
+        Directory.CreateSymbolicLink(folder, elsewhere);
+
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+
+        Assert.Null(new DirectoryInfo(folder).LinkTarget);
+        Assert.Equal(expected, Tree(folder));
+        Assert.Equal("keep me\n", File.ReadAllText(Path.Combine(elsewhere, "notes.txt")));
+        Assert.Equal("mine\n", File.ReadAllText(Path.Combine(elsewhere, "README.md")));
+
+        // The same at the run's end.
+        Directory.Delete(folder, recursive: true);
+        Directory.CreateSymbolicLink(folder, elsewhere);
+        Assert.Empty(scratch.RemoveAll());
+        Assert.True(File.Exists(Path.Combine(elsewhere, "notes.txt")));
+    }
+
+    [Fact]
+    public void Prepare_TheFolderItselfMadeReadOnly_GetsItsModeBack()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+        var mode = File.GetUnixFileMode(folder);
+        File.WriteAllText(Path.Combine(folder, "x"), "added");
+        File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        scratch.Prepare("w-1");
+
+        Assert.Equal(mode, File.GetUnixFileMode(folder));
+        Assert.Equal(expected, Tree(folder));
     }
 
     [Fact]
