@@ -74,6 +74,23 @@ public sealed class ProcessRunnerTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Spawners))]
+    public async Task Run_StdinFromAFile_AnyLength_ElseEmpty(bool native)
+    {
+        var big = string.Concat(Enumerable.Range(0, 20_000).Select(i => $"line {i} of the prompt\n"));
+        var input = _dir.Write("prompt.md", big);
+        var spec = new ProcessSpec(["sh", "-c", "wc -c"], _dir.Path, new Dictionary<string, string>(), null, Log, 1 << 20, input);
+
+        var outcome = await ProcessRunner.RunAsync(spec, Redactor.None, TimeProvider.System, native, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.Describe());
+        Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(big).ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllLines(Log)[1].Trim());
+        var empty = await RunAsync(native, "wc -c");
+        Assert.True(empty.Succeeded);
+        Assert.Equal("0", File.ReadAllLines(Log)[4].Trim());
+    }
+
+    [Theory]
+    [MemberData(nameof(Spawners))]
     public async Task Run_OnceTheLogExists_ASilentSuccessIsInItToo(bool native)
     {
         await RunAsync(native, "echo tool-said-this");
