@@ -72,7 +72,9 @@ public static class MarkdownReport
         Header("wave", "workstreams", "states", "first start", "last end", "longest estimate");
         foreach (var wave in report.Waves)
         {
-            Row(Number(wave.Number), string.Join(", ", wave.Workstreams), Counts(wave.States), Time(wave.StartedAt), Time(wave.CompletedAt), Duration(wave.EstimateMs));
+            // A wave of thousands would make one line of hundreds of kilobytes: its first ids, and how many more.
+            var ids = wave.Workstreams.Count <= 20 ? string.Join(", ", wave.Workstreams) : string.Join(", ", wave.Workstreams.Take(20)) + $", and {Number(wave.Workstreams.Count - 20)} more";
+            Row(Number(wave.Number), ids, Counts(wave.States), Time(wave.StartedAt), Time(wave.CompletedAt), Duration(wave.EstimateMs));
         }
 
         Line();
@@ -82,6 +84,12 @@ public static class MarkdownReport
         md.Append(MermaidGantt.Render(report));
         Line("```");
         Line();
+        if (MermaidGantt.Omitted(report) is > 0 and var omitted)
+        {
+            Line($"The chart draws the first {Number(MermaidGantt.MaxBars)} attempts; {Number(omitted)} more are in the HTML report's chart (a Mermaid diagram cannot be larger).");
+            Line();
+        }
+
         Header("worker", "attempts", "busy", "utilization");
         foreach (var u in report.Utilization)
         {

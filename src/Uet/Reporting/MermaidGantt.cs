@@ -8,8 +8,19 @@ namespace Uet.Reporting;
 /// </summary>
 internal static class MermaidGantt
 {
+    /// <summary>
+    /// Bars drawn at most: Mermaid refuses a diagram of more than 50,000 characters (its maxTextSize, also on GitHub),
+    /// about a thousand bars; a long run's chart shows its first attempts and the HTML report draws them all.
+    /// </summary>
+    public const int MaxBars = 500;
+
+    /// <summary>How many attempts the chart of <paramref name="report"/> leaves out (0 when it draws them all).</summary>
+    public static int Omitted(ExecutionReport report) => Math.Max(0, report.Lanes.Sum(l => l.Bars.Count) - MaxBars);
+
     public static string Render(ExecutionReport report)
     {
+        // The first attempts by start, so the chart is a window of the run's beginning, every lane in it.
+        var drawn = report.Lanes.SelectMany(l => l.Bars).OrderBy(b => b.StartMs).Take(MaxBars).ToHashSet();
         var text = new StringBuilder();
         text.Append("gantt\n");
         text.Append("    title Workers of run ").Append(Label(report.RunId)).Append('\n');
@@ -19,7 +30,7 @@ internal static class MermaidGantt
         foreach (var lane in report.Lanes)
         {
             text.Append("    section ").Append(Label(lane.WorkerId)).Append('\n');
-            foreach (var bar in lane.Bars)
+            foreach (var bar in lane.Bars.Where(drawn.Contains))
             {
                 var tag = bar.State switch
                 {

@@ -50,6 +50,41 @@ public sealed class ReportRendererTests
     }
 
     [Fact]
+    public void Markdown_ALongRunsChart_DrawsItsFirstAttemptsOnly_SoMermaidCanRenderIt()
+    {
+        // 3 workers, 700 attempts in all, interleaved in time.
+        var lanes = Enumerable.Range(0, 3).Select(w => new GanttLane($"w-{w}",
+            Enumerable.Range(0, 700).Where(i => i % 3 == w).Select(i => new GanttBar($"ws-{i:D4}", 1, "completed", i * 10L, (i * 10L) + 9)).ToList())).ToList();
+        var report = Sample("x") with { Lanes = lanes };
+
+        var markdown = MarkdownReport.Render(report);
+
+        var chart = markdown[markdown.IndexOf("```mermaid", StringComparison.Ordinal)..];
+        chart = chart[..chart.IndexOf("\n```\n", StringComparison.Ordinal)];
+        var bars = chart.Split('\n').Where(l => l.Contains(":done, ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(MermaidGantt.MaxBars, bars.Count);
+        Assert.Contains(bars, b => b.StartsWith("    ws-0499 (1)", StringComparison.Ordinal));
+        Assert.DoesNotContain(bars, b => b.StartsWith("    ws-0500 (1)", StringComparison.Ordinal));
+        Assert.True(chart.Length < 50_000, $"{chart.Length} characters");
+        Assert.Equal(3, chart.Split('\n').Count(l => l.StartsWith("    section ", StringComparison.Ordinal)));
+        Assert.Contains("The chart draws the first 500 attempts; 200 more are in the HTML report's chart", markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain("The chart draws the first", MarkdownReport.Render(Sample("x")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Markdown_AWaveOfThousands_ListsItsFirstIdsAndHowManyMore()
+    {
+        var ids = Enumerable.Range(0, 3000).Select(i => $"ws-{i:D4}").ToList();
+        var report = Sample("x") with { Waves = [new WaveRow(1, ids, [new StateCount("completed", 3000)], Start, Start.AddSeconds(1), 1_000)] };
+
+        var row = MarkdownReport.Render(report).Split('\n').Single(l => l.StartsWith("| 1 |", StringComparison.Ordinal));
+
+        Assert.Contains("ws-0000, ws-0001", row, StringComparison.Ordinal);
+        Assert.Contains("ws-0019, and 2980 more |", row, StringComparison.Ordinal);
+        Assert.DoesNotContain("ws-0020", row, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_ToolOutputInReasons_CannotBecomeHtmlLinksOrImages()
     {
         var markdown = MarkdownReport.Render(Sample("failed: <img src=x onerror=alert(1)> ![t](https://example.invalid/p.png) `x`"));
