@@ -16,6 +16,13 @@ internal static unsafe partial class FileKind
 
     private static bool _available = OperatingSystem.IsLinux();
 
+    /// <summary>Whether statx is used; tests turn it off to run the path of platforms without it.</summary>
+    internal static bool Enabled
+    {
+        get => _available;
+        set => _available = value && OperatingSystem.IsLinux();
+    }
+
     /// <summary>
     /// Whether <paramref name="path"/> (a link is not followed) is a regular file with no other name (no hard link
     /// elsewhere, not a FIFO or a device); null when this cannot be told here (not Linux, no statx) or the file is gone.

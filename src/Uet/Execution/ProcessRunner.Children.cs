@@ -70,16 +70,24 @@ public static partial class ProcessRunner
     {
         try
         {
-            await using (var input = File.OpenRead(path))
-            {
-                await input.CopyToAsync(process.StandardInput.BaseStream).ConfigureAwait(false);
-            }
-
-            process.StandardInput.Close();
+            await using var input = File.OpenRead(path);
+            await input.CopyToAsync(process.StandardInput.BaseStream).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
         {
-            // The program closed its stdin or ended.
+            // The program closed its stdin or ended (the file itself was checked before the start).
+        }
+        finally
+        {
+            // End of input whatever happened: a program reading stdin must never wait for more.
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Already gone.
+            }
         }
     }
 

@@ -56,6 +56,11 @@ public static partial class ProcessRunner
         using var log = new CappedLog(spec.LogPath, spec.LogCapBytes, redactor);
         log.Header($"$ {string.Join(' ', spec.Argv.Select(Quote))}  (in {spec.WorkingDirectory})");
 
+        if (spec.StdinPath is { } stdinPath && Unreadable(stdinPath) is { } why)
+        {
+            return StartFailed(log, $"cannot start '{spec.Argv[0]}': its input file {stdinPath} cannot be read: {why}");
+        }
+
         var resolve = nativeSpawn || Setsid is not null;
         var program = resolve ? FindProgram(spec.Argv[0], spec) : spec.Argv[0];
         if (program is null)
@@ -107,6 +112,20 @@ public static partial class ProcessRunner
         log.Header($"uet: {outcome.Describe()} after {duration.TotalSeconds:0.###} s");
         cancellationToken.ThrowIfCancellationRequested();
         return outcome;
+    }
+
+    /// <summary>Why <paramref name="path"/> cannot be read as a program's stdin; null when it can.</summary>
+    private static string? Unreadable(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return ex.Message;
+        }
     }
 
     private static ProcessOutcome StartFailed(CappedLog log, string error)

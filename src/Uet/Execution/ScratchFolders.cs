@@ -166,11 +166,12 @@ internal sealed class ScratchFolders(string source, string root)
 
                 Walk(entry.FullName, name, copied, seen);
             }
-            else if (FileKind.IsLoneRegularFile(entry.FullName) == false
+            else if (FileKind.IsLoneRegularFile(entry.FullName) != true
                 || ModeOf(entry) != was.Mode || ((FileInfo)entry).Length != was.Length || !SameContent(Path.Combine(source, name), entry.FullName))
             {
                 // Deleted, not written over or chmod-ed: it may be a hard link to a file elsewhere (then even with the same
-                // content: the next tool would write through it), or a FIFO (reading it would wait for ever).
+                // content: the next tool would write through it), or a FIFO (reading it would wait for ever). Where that
+                // cannot be told (no statx: not Linux), every file is copied again: slower, never wrong.
                 File.Delete(entry.FullName);
                 File.Copy(Path.Combine(source, name), entry.FullName);
             }

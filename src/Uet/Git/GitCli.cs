@@ -15,6 +15,24 @@ public static class GitCli
         return result.ExitCode == 0 ? result.StandardOutput.TrimEnd('\n', '\r') : throw GitProcessException.Failed(result);
     }
 
+    /// <summary>The git command in <paramref name="arguments"/>: the first one that is neither an option nor an option's value.</summary>
+    internal static string? Subcommand(IReadOnlyList<string> arguments)
+    {
+        for (var i = 0; i < arguments.Count; i++)
+        {
+            if (arguments[i] is "-c" or "-C")
+            {
+                i++; // its value
+            }
+            else if (!arguments[i].StartsWith('-'))
+            {
+                return arguments[i];
+            }
+        }
+
+        return null;
+    }
+
     public static async Task<GitResult> RunAsync(string workingDirectory, IReadOnlyList<string> arguments, CancellationToken cancellationToken, byte[]? input = null)
     {
         var start = new ProcessStartInfo("git")
@@ -40,7 +58,7 @@ public static class GitCli
         }
         catch (System.ComponentModel.Win32Exception ex) when (ex.NativeErrorCode == 7) // E2BIG
         {
-            throw GitProcessException.TooLong(arguments.FirstOrDefault(a => !a.StartsWith('-')), ex);
+            throw GitProcessException.TooLong(Subcommand(arguments), ex);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {

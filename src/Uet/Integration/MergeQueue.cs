@@ -489,10 +489,16 @@ internal sealed class MergeQueue(RunContext run, IReadOnlyDictionary<string, int
         public void Dispose() => Activity.Current = saved;
     }
 
-    /// <summary>A commit's subject from a task: its first line, at most 72 characters (a task can be pages long).</summary>
+    /// <summary>A commit's subject from a task: its first line with text, at most 72 characters (a task can be pages long).</summary>
     internal static string Subject(string? task)
     {
-        var line = (task ?? "uet workstream").Split('\n', 2)[0].Trim();
-        return line.Length == 0 ? "uet workstream" : line.Length <= 72 ? line : line[..71].TrimEnd() + "…";
+        var line = (task ?? string.Empty).Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.Length > 0) ?? "uet workstream";
+        if (line.Length <= 72)
+        {
+            return line;
+        }
+
+        var cut = char.IsHighSurrogate(line[70]) ? 70 : 71; // never half of a character
+        return line[..cut].TrimEnd() + "…";
     }
 }

@@ -84,9 +84,9 @@ public static class MarkdownReport
         md.Append(MermaidGantt.Render(report));
         Line("```");
         Line();
-        if (MermaidGantt.Omitted(report) is > 0 and var omitted)
+        if (MermaidGantt.Counts(report) is (var drawn, > 0 and var omitted))
         {
-            Line($"The chart draws the first {Number(MermaidGantt.MaxBars)} attempts; {Number(omitted)} more are in the HTML report's chart (a Mermaid diagram cannot be larger).");
+            Line($"The chart draws the first {Number(drawn)} attempts; {Number(omitted)} more are in the HTML report's chart (a Mermaid diagram cannot be larger).");
             Line();
         }
 

@@ -91,6 +91,20 @@ public sealed class ProcessRunnerTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Spawners))]
+    public async Task Run_StdinFileMissing_FailsToStartAndSaysWhichFile(bool native)
+    {
+        var missing = Path.Combine(_dir.Path, "gone.prompt.md");
+        var spec = new ProcessSpec(["cat"], _dir.Path, new Dictionary<string, string>(), TimeSpan.FromSeconds(30), Log, 1 << 20, missing);
+
+        var outcome = await ProcessRunner.RunAsync(spec, Redactor.None, TimeProvider.System, native, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.False(outcome.Succeeded);
+        Assert.StartsWith($"cannot start 'cat': its input file {missing} cannot be read: ", outcome.StartError, StringComparison.Ordinal);
+        Assert.Contains(outcome.StartError!, File.ReadAllText(Log), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Spawners))]
     public async Task Run_OnceTheLogExists_ASilentSuccessIsInItToo(bool native)
     {
         await RunAsync(native, "echo tool-said-this");

@@ -130,6 +130,28 @@ public sealed class ScratchFoldersTests : IDisposable
     }
 
     [Fact]
+    public async Task Prepare_WithoutStatx_CopiesEveryFileAgain_AndAFifoStillCannotHangIt()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+        var init = Path.Combine(folder, "pkg", "__init__.py");
+        File.Delete(init);
+        CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, "pkg", "__init__.py")), 8), init]);
+        FileKind.Enabled = false;
+        try
+        {
+            await Task.Run(() => scratch.Prepare("w-1")).WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            FileKind.Enabled = true;
+        }
+
+        Assert.Equal(expected, Tree(folder));
+    }
+
+    [Fact]
     public void Prepare_TheFolderReplacedByALink_NeverTouchesWhatTheLinkPointsTo()
     {
         var scratch = new ScratchFolders(Source, Root);

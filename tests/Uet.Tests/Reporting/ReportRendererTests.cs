@@ -72,6 +72,23 @@ public sealed class ReportRendererTests
     }
 
     [Fact]
+    public void Markdown_LongWorkstreamIds_TheChartStillFitsMermaidsLimit()
+    {
+        var lanes = Enumerable.Range(0, 8).Select(w => new GanttLane($"w-{w}",
+            Enumerable.Range(0, 10_000).Where(i => i % 8 == w).Select(i => new GanttBar($"ws-{i:D6}-" + new string('x', 70), 1, "completed", i * 10L, (i * 10L) + 9)).ToList())).ToList();
+        var report = Sample("x") with { Lanes = lanes };
+
+        var markdown = MarkdownReport.Render(report);
+
+        var chart = markdown[markdown.IndexOf("```mermaid", StringComparison.Ordinal)..];
+        chart = chart[..chart.IndexOf("\n```\n", StringComparison.Ordinal)];
+        var drawn = chart.Split('\n').Count(l => l.Contains(":done, ", StringComparison.Ordinal));
+        Assert.True(chart.Length < 50_000, $"{chart.Length} characters");
+        Assert.InRange(drawn, 100, MermaidGantt.MaxBars);
+        Assert.Contains($"The chart draws the first {drawn} attempts; {10_000 - drawn} more are in the HTML report's chart", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Markdown_AWaveOfThousands_ListsItsFirstIdsAndHowManyMore()
     {
         var ids = Enumerable.Range(0, 3000).Select(i => $"ws-{i:D4}").ToList();
