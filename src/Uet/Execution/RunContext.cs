@@ -72,33 +72,12 @@ internal sealed class RunContext(
     private readonly Lock _mergesGate = new();
     private Integration.MergeQueue? _merges;
 
-    /// <summary>The workers' folders under <c>isolation: none</c>, made on first use.</summary>
-    public ScratchFolders Scratch
-    {
-        get
-        {
-            lock (_mergesGate)
-            {
-                return _scratch ??= new ScratchFolders(IntegrationWorktree, RunFolder);
-            }
-        }
-    }
+    public string RunFolder { get; } = RunFolderOf(repository, config, runId);
 
-    /// <summary>The scratch folders if any was made: the run's end removes them.</summary>
-    public ScratchFolders? ScratchIfMade
-    {
-        get
-        {
-            lock (_mergesGate)
-            {
-                return _scratch;
-            }
-        }
-    }
+    /// <summary>The workers' folders under <c>isolation: none</c> (each made on its worker's first attempt); the run's end removes them.</summary>
+    public ScratchFolders Scratch { get; } = new(integrationWorktree, RunFolderOf(repository, config, runId));
 
-    private ScratchFolders? _scratch;
-
-    public string RunFolder => Path.Combine(Repository, Config.Isolation.WorktreeDir, RunId);
+    private static string RunFolderOf(string repository, UetConfig config, string runId) => Path.Combine(repository, config.Isolation.WorktreeDir, runId);
 
     public string LogFolder(string workstreamId) => Path.Combine(Repository, Config.Execution.LogDir, RunId, workstreamId);
 

@@ -118,7 +118,7 @@ public sealed partial class RunExecutor(string repository, UetConfig config, Sta
                 await GitRepository.RemoveWorktreeAsync(repository, integration, none).ConfigureAwait(false);
             }
 
-            foreach (var left in context?.ScratchIfMade?.RemoveAll() ?? [])
+            foreach (var left in context?.Scratch.RemoveAll() ?? [])
             {
                 report(new RunProgress("warning", string.Empty, $"could not remove the scratch folder {left}; 'uet clean' removes it", 0, 0));
             }
