@@ -120,9 +120,7 @@ public sealed class ScratchFoldersTests : IDisposable
         var scratch = new ScratchFolders(Source, Root);
         var folder = scratch.Prepare("w-1");
         var expected = Tree(folder);
-        var init = Path.Combine(folder, "pkg", "__init__.py");
-        File.Delete(init);
-        CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, "pkg", "__init__.py")), 8), init]);
+        ReplaceWithFifo(folder, "pkg/__init__.py");
 
         await Task.Run(() => scratch.Prepare("w-1")).WaitAsync(TimeSpan.FromSeconds(20));
 
@@ -135,9 +133,7 @@ public sealed class ScratchFoldersTests : IDisposable
         var scratch = new ScratchFolders(Source, Root);
         var folder = scratch.Prepare("w-1");
         var expected = Tree(folder);
-        var init = Path.Combine(folder, "pkg", "__init__.py");
-        File.Delete(init);
-        CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, "pkg", "__init__.py")), 8), init]);
+        ReplaceWithFifo(folder, "pkg/__init__.py");
         FileKind.Enabled = false;
         try
         {
@@ -224,6 +220,14 @@ public sealed class ScratchFoldersTests : IDisposable
         Assert.False(Directory.Exists(one));
         Assert.False(Directory.Exists(two));
         Assert.True(File.Exists(Path.Combine(Source, "README.md")));
+    }
+
+    /// <summary>The empty file <paramref name="name"/> of <paramref name="folder"/> turned into a FIFO with the source file's mode.</summary>
+    private void ReplaceWithFifo(string folder, string name)
+    {
+        var path = Path.Combine(folder, name);
+        File.Delete(path);
+        CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, name)), 8), path]);
     }
 
     /// <summary>Every entry under <paramref name="root"/>: folders end in '/', files map to their mode and content.</summary>

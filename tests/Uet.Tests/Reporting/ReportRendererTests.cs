@@ -59,8 +59,7 @@ public sealed class ReportRendererTests
 
         var markdown = MarkdownReport.Render(report);
 
-        var chart = markdown[markdown.IndexOf("```mermaid", StringComparison.Ordinal)..];
-        chart = chart[..chart.IndexOf("\n```\n", StringComparison.Ordinal)];
+        var chart = MermaidBlock(markdown);
         var bars = chart.Split('\n').Where(l => l.Contains(":done, ", StringComparison.Ordinal)).ToList();
         Assert.Equal(MermaidGantt.MaxBars, bars.Count);
         Assert.Contains(bars, b => b.StartsWith("    ws-0499 (1)", StringComparison.Ordinal));
@@ -80,8 +79,7 @@ public sealed class ReportRendererTests
 
         var markdown = MarkdownReport.Render(report);
 
-        var chart = markdown[markdown.IndexOf("```mermaid", StringComparison.Ordinal)..];
-        chart = chart[..chart.IndexOf("\n```\n", StringComparison.Ordinal)];
+        var chart = MermaidBlock(markdown);
         var drawn = chart.Split('\n').Count(l => l.Contains(":done, ", StringComparison.Ordinal));
         Assert.True(chart.Length < 50_000, $"{chart.Length} characters");
         Assert.InRange(drawn, 100, MermaidGantt.MaxBars);
@@ -146,5 +144,12 @@ public sealed class ReportRendererTests
         Assert.NotEqual(0, unknown.ExitCode);
         Assert.Contains("r-nope", unknown.Stderr, StringComparison.Ordinal);
         Assert.DoesNotContain(" at ", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>The Markdown report's Mermaid block, from its opening fence to the line before its closing one.</summary>
+    private static string MermaidBlock(string markdown)
+    {
+        var chart = markdown[markdown.IndexOf("```mermaid", StringComparison.Ordinal)..];
+        return chart[..chart.IndexOf("\n```\n", StringComparison.Ordinal)];
     }
 }
