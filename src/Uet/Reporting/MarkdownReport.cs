@@ -81,12 +81,13 @@ public static class MarkdownReport
         Line("## Workers");
         Line();
         Line("```mermaid");
-        md.Append(MermaidGantt.Render(report));
+        var chart = MermaidGantt.Render(report);
+        md.Append(chart.Text);
         Line("```");
         Line();
-        if (MermaidGantt.Counts(report) is (var drawn, > 0 and var omitted))
+        if (chart.Omitted > 0)
         {
-            Line($"The chart draws the first {Number(drawn)} attempts; {Number(omitted)} more are in the HTML report's chart (a Mermaid diagram cannot be larger).");
+            Line($"The chart draws the first {Number(chart.Drawn)} attempts; {Number(chart.Omitted)} more are in the HTML report's chart (a Mermaid diagram cannot be larger).");
             Line();
         }
 

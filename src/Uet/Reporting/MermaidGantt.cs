@@ -17,14 +17,8 @@ internal static class MermaidGantt
     private const int MaxChars = 40_000;
     private const int MaxLabel = 60;
 
-    /// <summary>How many attempts the chart of <paramref name="report"/> draws, and how many it leaves out.</summary>
-    public static (int Drawn, int Omitted) Counts(ExecutionReport report)
-    {
-        var drawn = Drawn(report).Count;
-        return (drawn, report.Lanes.Sum(l => l.Bars.Count) - drawn);
-    }
-
-    public static string Render(ExecutionReport report)
+    /// <summary>The chart, how many attempts it draws, and how many it leaves out.</summary>
+    public static (string Text, int Drawn, int Omitted) Render(ExecutionReport report)
     {
         var drawn = Drawn(report);
         var text = new StringBuilder();
@@ -42,7 +36,7 @@ internal static class MermaidGantt
             }
         }
 
-        return text.ToString();
+        return (text.ToString(), drawn.Count, report.Lanes.Sum(l => l.Bars.Count) - drawn.Count);
     }
 
     // The first attempts by start, as many as fit: the chart is a window on the run's beginning.
