@@ -278,7 +278,7 @@ public sealed class RepeatedKillTests : IDisposable
                 }
             }
 
-            var delay = TimeSpan.FromMilliseconds(random.Next(round == 0 ? 0 : 250, 900));
+            var delay = TimeSpan.FromMilliseconds(random.Next(round == 0 ? 0 : 250, 650));
             if (round < Kills && !process.WaitForExit(delay))
             {
                 process.Kill();
