@@ -108,11 +108,13 @@ internal sealed class RunContext(
     }
 
     /// <summary>
-    /// <see cref="TransactAsync"/> for a task's start: returns once the changes are written, with their commit under way
-    /// on another thread; the task returned ends once they are durable (or fails if they could not be made so). The
-    /// tool starts during the fsync instead of after it. Changes written later by the same flow commit after these
-    /// (one writer at a time), so the order on disk is the order of the flow; a crash before the commit leaves the task
-    /// as it was (ready), and a resume runs it again, as for a crash during its tool.
+    /// <see cref="TransactAsync"/> for an attempt's start and a task's completion: returns once the changes are written,
+    /// with their commit under way on another thread; the task returned ends once they are durable (or fails if they
+    /// could not be made so). The tool (or the worker's next task) starts during the fsync instead of after it. Changes
+    /// written later commit after these (one writer at a time), so the order on disk is the order of writing; a crash
+    /// before the commit loses these and everything written after them, and a resume runs the task again, as for a
+    /// crash during its tool. The caller must await the task before anything leaves the store (git) and before the run
+    /// ends.
     /// </summary>
     public async Task<Task> TransactDurableLaterAsync(Func<StoreTransaction, CancellationToken, Task> work)
     {

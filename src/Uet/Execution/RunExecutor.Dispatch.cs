@@ -131,6 +131,16 @@ public sealed partial class RunExecutor
             return nowReady;
         };
 
+        // Completions still being made durable (their workers and dependents went on): each is checked as the run goes,
+        // and all are awaited before it ends; one that fails stops the run as a task that broke would.
+        var unrecorded = new List<Task>();
+        async Task StopBroken()
+        {
+            await abort.CancelAsync().ConfigureAwait(false);
+            await ((Task)Task.WhenAll(running.Keys)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await ((Task)Task.WhenAll(unrecorded)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
         var total = workstreams.Count;
         // Counted as they come: counting the outcomes at each completion made a run quadratic in its tasks.
         var finishedCount = outcomes.Count(o => o.Value.Result != TaskResult.Blocked);
@@ -171,9 +181,16 @@ public sealed partial class RunExecutor
             {
                 // A task broke in a way it could not record (the store failing, a bug): stop everything in order -
                 // kill what runs, let each task record how it ended - then let the run fail with this error.
-                await abort.CancelAsync().ConfigureAwait(false);
-                await ((Task)Task.WhenAll(running.Keys)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await StopBroken().ConfigureAwait(false);
                 throw;
+            }
+
+            unrecorded.RemoveAll(r => r.IsCompletedSuccessfully);
+            unrecorded.Add(outcome.Recorded);
+            if (unrecorded.Find(r => r.IsFaulted || r.IsCanceled) is { } failed)
+            {
+                await StopBroken().ConfigureAwait(false);
+                await failed.ConfigureAwait(false); // throws its QueueFailure
             }
 
             if (byId[id].ConflictGroup is { } released)
@@ -226,6 +243,16 @@ public sealed partial class RunExecutor
             }
 
             report(new RunProgress("progress", id, $"{finishedCount} of {total} finished", outcomes.Count, total));
+        }
+
+        try
+        {
+            await Task.WhenAll(unrecorded).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            await StopBroken().ConfigureAwait(false);
+            throw;
         }
 
         // What never started: still pending or ready (resume picks them up), unless already blocked.

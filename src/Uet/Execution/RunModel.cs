@@ -47,6 +47,12 @@ public sealed record TaskOutcome(string WorkstreamId, TaskResult Result, int Att
     /// <summary>The dependents its completion made ready, in the same transaction as the completion.</summary>
     public IReadOnlyList<string> NowReady { get; init; } = [];
 
+    /// <summary>
+    /// Ends once the task's last transactions are durable (its completion is committed in the background while its
+    /// worker goes on); fails with a <see cref="Integration.QueueFailure"/> when they could not be made so.
+    /// </summary>
+    internal Task Recorded { get; init; } = Task.CompletedTask;
+
     /// <summary>The result as the states are named (rolled_back, not_started).</summary>
     public string ResultName => Result switch
     {

@@ -207,7 +207,9 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         var stepId = RunContext.AttemptId(run.RunId, workstream.Id, attempt);
         var prelude = _prelude;
         _prelude = null;
-        // The tool starts while this is made durable; nothing more is recorded for the attempt before it is.
+        // The tool starts while this is made durable. What the attempt writes later commits after it (one writer at a
+        // time, in order), so on disk it is never without its start; the start is awaited before anything outside the
+        // store changes (the integration branch) and before a failure is recorded. A completion carries it with its own.
         var startRecorded = await run.TransactDurableLaterAsync(async (transaction, token) =>
         {
             if (prelude is not null)
@@ -264,12 +266,8 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
 
             // A worktree shares the repository's branches and tags: whatever the tool does to them is undone after it.
             var refs = isolated ? await GitRepository.RefsAsync(run.Repository, none).ConfigureAwait(false) : null;
-            string? error;
-            try
-            {
-                error = await RunToolAsync(adapter, attempt, workdir, prompt, log, abort).ConfigureAwait(false);
-            }
-            finally
+            var error = await RunToolAsync(adapter, attempt, workdir, prompt, log, abort).ConfigureAwait(false);
+            if (isolated || startRecorded.IsFaulted)
             {
                 await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
             }
@@ -320,11 +318,14 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                 var (commit, integrationError) = (integration.Commit, integration.Error);
                 if (integrationError is null)
                 {
-                    // The task's end, its dropped patch if any, and the dependents it makes ready: one transaction.
+                    // The task's end, its dropped patch if any, and the dependents it makes ready: one transaction. Its
+                    // worker and the dependents go on while it is made durable; the dispatcher awaits it (outcome.Recorded)
+                    // before the run ends, and stops the run if it fails.
                     IReadOnlyList<string> nowReady = [];
+                    Task endRecorded;
                     try
                     {
-                        await run.TransactAsync(async (transaction, token) =>
+                        endRecorded = await run.TransactDurableLaterAsync(async (transaction, token) =>
                         {
                             if (patch is { Verdict: PatchVerdict.Dropped })
                             {
@@ -344,17 +345,24 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                     {
                         // The work is done (its patch may be on the branch already) but not recorded: a retry would redo
                         // it, and the dispatcher's counts of what each dependent waits for were already taken. Stop the run.
+                        // If the attempt's own start could not be made durable, that is the cause (its step is gone).
+                        await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
                         throw new QueueFailure(run.RunId, $"{workstream.Id}: its completion could not be recorded: {ex.Message}", ex);
                     }
 
                     run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
-                    return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit) { NowReady = nowReady }, null);
+                    return (new TaskOutcome(workstream.Id, TaskResult.Completed, attempt, Summary(patch, commit), commit)
+                    {
+                        NowReady = nowReady,
+                        Recorded = CompletionRecordedAsync(startRecorded, attempt, endRecorded),
+                    }, null);
                 }
 
                 error = integrationError;
             }
 
             // The step fails together with the task's next state (ready for a retry, or failed), in RunAsync.
+            await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
             return (null, error);
         }
 #pragma warning disable CA1031 // An attempt ends in a failed step whatever broke; only the run's own stop is not a failure.
@@ -371,6 +379,20 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
             {
                 await RemoveWorktreeAsync(workdir).ConfigureAwait(false);
             }
+        }
+    }
+
+    /// <summary>The attempt's start and the task's completion are durable; a store that could not make them so stops the run.</summary>
+    private async Task CompletionRecordedAsync(Task startRecorded, int attempt, Task endRecorded)
+    {
+        await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
+        try
+        {
+            await endRecorded.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new QueueFailure(run.RunId, $"{workstream.Id}: its completion could not be recorded: {ex.Message}", ex);
         }
     }
 

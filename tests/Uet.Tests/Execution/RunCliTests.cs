@@ -414,6 +414,62 @@ public sealed class RunCliTests : IDisposable
     }
 
     [Fact]
+    public void Run_CompletionCommitFails_RunStopsUnfinished_ResumeReconcilesWithoutRedoingIt()
+    {
+        // A completion is committed in the background while its worker goes on: here its commit itself fails (a deferred
+        // foreign key, checked only at COMMIT), after the body was written and ws-x was made ready in it. The run must
+        // still stop with that error, not report success, and leave the run for uet resume.
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a >> a.txt"] }""");
+        _dir.Write("workstreams/ws-x.json", """{ "id": "ws-x", "depends_on": ["ws-a"], "files_scope": ["x.txt"], "command": ["sh", "-c", "cat a.txt > x.txt"] }""");
+        var database = Path.Combine(_dir.Path, ".state", "uet.db");
+        TestRepository.Execute(database, "CREATE TABLE poison (run_id TEXT REFERENCES runs (run_id) DEFERRABLE INITIALLY DEFERRED)");
+        TestRepository.Execute(database, "CREATE TRIGGER poison_completion AFTER UPDATE OF state ON tasks WHEN NEW.task_id = 'r-g:ws-a' AND NEW.state = 'completed' BEGIN INSERT INTO poison VALUES ('no such run'); END");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-g");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("ws-a: its completion could not be recorded", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'uet resume r-g' reconciles it with git", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("running", Scalar("SELECT state FROM runs"));
+        Assert.Equal("running", Scalar("SELECT state FROM tasks WHERE task_id = 'r-g:ws-a'")); // the failed commit left none of it
+
+        TestRepository.Execute(database, "DROP TRIGGER poison_completion");
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-g:x.txt"]).Stdout); // ws-a applied once
+        Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-g:ws-a'"));
+        Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_dir.Path));
+    }
+
+    [Fact]
+    public void Run_StartCommitFails_WithoutIsolation_RunStopsNamingTheStart()
+    {
+        // Without a worktree nothing waits for an attempt's start to be durable: the tool runs and the task completes
+        // while it is committed. A start whose commit fails must still stop the run, and be named as the cause.
+        _dir.Write(".uet/config.yaml", "isolation:\n  strategy: none\n");
+        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "command": ["true"] }""");
+        _dir.Write("workstreams/ws-b.json", """{ "id": "ws-b", "depends_on": ["ws-a"], "command": ["true"] }""");
+        var database = Path.Combine(_dir.Path, ".state", "uet.db");
+        TestRepository.Execute(database, "CREATE TABLE poison (run_id TEXT REFERENCES runs (run_id) DEFERRABLE INITIALLY DEFERRED)");
+        TestRepository.Execute(database, "CREATE TRIGGER poison_start AFTER INSERT ON steps WHEN NEW.task_id = 'r-h:ws-a' BEGIN INSERT INTO poison VALUES ('no such run'); END");
+
+        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-h");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("ws-a: the start of attempt 1 could not be recorded", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal("running", Scalar("SELECT state FROM runs"));
+        Assert.Equal("0", Scalar("SELECT COUNT(*) FROM steps"));
+
+        TestRepository.Execute(database, "DROP TRIGGER poison_start");
+        var resumed = CliRunner.Uet(_dir.Path, "resume");
+
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal("completed", Scalar("SELECT state FROM tasks WHERE task_id = 'r-h:ws-b'"));
+        Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_dir.Path));
+    }
+
+    [Fact]
     public void Run_RecordsItsConfig_WithoutTheSecretsOfTheEnvironment()
     {
         const string Key = "sk-uet-test-config-0123456789";
