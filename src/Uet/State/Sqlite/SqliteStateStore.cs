@@ -188,7 +188,7 @@ public sealed partial class SqliteStateStore : StateStore
             var group = _group;
             await Guard(() =>
             {
-                group.Save(Savepoint);
+                ExecuteWrite(group, "SAVEPOINT " + Savepoint);
                 return 0;
             }).ConfigureAwait(false);
             return new SqliteStoreTransaction(this, group, _clock, _writeCommands);
@@ -198,6 +198,24 @@ public sealed partial class SqliteStateStore : StateStore
             EndWrite(broken: false, settleGroup: true);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A statement without parameters on the write connection, prepared once: SqliteTransaction's Save, Release and
+    /// Rollback(name) prepare theirs again at each call, and a task makes two transactions, each a savepoint.
+    /// </summary>
+    internal void ExecuteWrite(SqliteTransaction transaction, string sql)
+    {
+        if (!_writeCommands.TryGetValue(sql, out var command))
+        {
+            command = _writer!.CreateCommand();
+            command.CommandText = sql;
+            _writeCommands[sql] = command;
+        }
+
+        command.Transaction = transaction;
+        command.Parameters.Clear();
+        command.ExecuteNonQuery();
     }
 
     private void DropWriter()

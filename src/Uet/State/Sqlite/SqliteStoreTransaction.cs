@@ -15,6 +15,8 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
     internal const string RunLockSelect =
         "SELECT run_id, owner_host, owner_pid, acquired_at, heartbeat_at, lease_expires_at FROM run_lock WHERE lock_id = 1";
 
+    private const string ReleaseSavepoint = "RELEASE " + SqliteStateStore.Savepoint;
+
     private readonly SqliteStateStore _store;
     private readonly SqliteTransaction _transaction;
     private readonly Dictionary<string, SqliteCommand> _commands;
@@ -238,7 +240,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         // the writer already waiting and returns the group's commit to wait for (durable once it completes).
         await Run(() =>
         {
-            _transaction.Release(SqliteStateStore.Savepoint);
+            _store.ExecuteWrite(_transaction, ReleaseSavepoint);
             return 0;
         }).ConfigureAwait(false);
         _committed = true;
@@ -270,8 +272,8 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
             if (!_committed)
             {
                 // Only this transaction's own changes are undone; the group it joined goes on.
-                _transaction.Rollback(SqliteStateStore.Savepoint);
-                _transaction.Release(SqliteStateStore.Savepoint);
+                _store.ExecuteWrite(_transaction, "ROLLBACK TO " + SqliteStateStore.Savepoint);
+                _store.ExecuteWrite(_transaction, ReleaseSavepoint);
             }
         }
         catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
