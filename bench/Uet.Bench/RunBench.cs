@@ -113,6 +113,11 @@ internal static class RunBench
                 for (var r = 0; r < repeat; r++)
                 {
                     uet.Add(await RunTargets.UetAsync(root, dag, workers, SqliteSynchronous.Full));
+                    if (!options.Baselines)
+                    {
+                        continue;
+                    }
+
                     if (await RunTargets.MakeAsync(root, dag, workers) is { } m)
                     {
                         make.Add(m);
@@ -136,8 +141,12 @@ internal static class RunBench
                     measured.Add(new(UetNormal, size, workers, normal));
                 }
 
-                AddOrSkip(measured, Make, size, workers, make);
-                AddOrSkip(measured, Ninja, size, workers, ninja);
+                if (options.Baselines)
+                {
+                    AddOrSkip(measured, Make, size, workers, make);
+                    AddOrSkip(measured, Ninja, size, workers, ninja);
+                }
+
                 measured.ForEach(Print);
                 rows.AddRange(measured);
             }
