@@ -21,28 +21,36 @@ internal sealed class NativeChild(int pid, Stream output, Task<int?> exit) : IDi
 
 internal static unsafe partial class NativeSpawn
 {
-    private const short PollIn = 0x1;
+    private const uint EpollIn = 0x1;
+    private const int EpollAdd = 1;
+    private const int EpollDelete = 2;
     private const int IdTypePid = 1; // P_PID
     private const int WaitExited = 4; // WEXITED
     private const int WaitNoWait = 0x01000000; // WNOWAIT
     private const int SignalInfoBytes = 128;
 
     /// <summary>
-    /// One thread for all children: it polls their pidfds (and an eventfd that says a child was added) and reaps
-    /// each one the moment it exits. A blocked thread per child would cost a thread start per task; the SIGCHLD route
-    /// is .NET's, which we leave alone. Not epoll: a pidfd closed here can live on for a moment as a duplicate in a
-    /// child being spawned elsewhere, and its epoll registration with it, reporting under a number that names another
-    /// child's pidfd by then; poll only ever looks at the descriptors this thread holds open.
+    /// One thread for all children: it waits in epoll on their pidfds and reaps each one the moment it exits. The
+    /// spawning thread registers the pidfd itself (epoll_ctl needs no wake-up of the waiting thread, which an eventfd
+    /// did, once per child). A registration carries a token of its own, never the descriptor's number: a pidfd closed
+    /// here can live on for a moment as a duplicate in a child being spawned elsewhere, and a number can name another
+    /// child's pidfd by then. It is removed (EPOLL_CTL_DEL) before its pidfd is closed, so no event comes after.
+    /// A blocked thread per child would cost a thread start per task; the SIGCHLD route is .NET's, which we leave alone.
     /// </summary>
     private sealed class Reaper
     {
-        private readonly ConcurrentQueue<Watched> _incoming = new();
-        private readonly int _wake;
+        // struct epoll_event is packed on x86-64 (12 bytes: events, then data at 4), not on arm64 (16: data at 8).
+        private static readonly int EventBytes = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
+        private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+
+        private readonly ConcurrentDictionary<long, Watched> _watching = new();
+        private readonly int _epoll;
+        private long _lastToken;
 
         public Reaper()
         {
-            _wake = EventFd(0, OpenCloseOnExec);
-            if (_wake >= 0)
+            _epoll = EpollCreate(OpenCloseOnExec);
+            if (_epoll >= 0)
             {
                 new Thread(Loop) { IsBackground = true, Name = "uet child reaper" }.Start();
             }
@@ -50,62 +58,54 @@ internal static unsafe partial class NativeSpawn
 
         public Task<int?> Watch(int pid)
         {
-            var pidfd = _wake >= 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : -1;
+            var pidfd = _epoll >= 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : -1;
             var watched = new Watched(pid, pidfd);
-            if (pidfd < 0)
+            if (pidfd >= 0)
             {
-                // No pidfd (out of descriptors): this child gets a waiting thread of its own.
-                WaitOnThread(watched);
-                return watched.Exit.Task;
+                var token = Interlocked.Increment(ref _lastToken);
+                _watching[token] = watched; // before the registration: its event may come at once
+                var added = Control(EpollAdd, pidfd, token);
+                if (added == 0)
+                {
+                    return watched.Exit.Task;
+                }
+
+                _watching.TryRemove(token, out _);
+                _ = Close(pidfd);
             }
 
-            _incoming.Enqueue(watched);
-            ulong one = 1;
-            _ = Write(_wake, &one, sizeof(ulong));
+            // No pidfd or no registration (out of descriptors or memory): this child gets a waiting thread of its own.
+            WaitOnThread(watched);
             return watched.Exit.Task;
+        }
+
+        private int Control(int operation, int fd, long token)
+        {
+            var item = stackalloc byte[16];
+            *(uint*)item = EpollIn;
+            *(long*)(item + DataOffset) = token;
+            return EpollCtl(_epoll, operation, fd, item);
         }
 
         private void Loop()
         {
-            var watching = new List<Watched>();
-            var polls = new PollFd[64];
+            const int Capacity = 64;
+            var events = (byte*)NativeMemory.Alloc((nuint)(Capacity * EventBytes));
             while (true)
             {
-                var count = watching.Count;
-                if (polls.Length < count + 1)
+                var ready = EpollWait(_epoll, events, Capacity, -1);
+                for (var i = 0; i < ready; i++) // ready < 0: EINTR, wait again
                 {
-                    Array.Resize(ref polls, (count + 1) * 2);
-                }
-
-                polls[0] = new PollFd { Fd = _wake, Events = PollIn };
-                for (var i = 0; i < count; i++)
-                {
-                    polls[i + 1] = new PollFd { Fd = watching[i].PidFd, Events = PollIn };
-                }
-
-                int ready;
-                fixed (PollFd* p = polls)
-                {
-                    ready = Poll(p, (nuint)(count + 1), -1);
-                }
-
-                if (ready < 0)
-                {
-                    continue; // EINTR
-                }
-
-                for (var i = count - 1; i >= 0; i--)
-                {
-                    var revents = polls[i + 1].Revents;
-                    if (revents == 0)
+                    var item = events + (i * EventBytes);
+                    var flags = *(uint*)item;
+                    if (!_watching.TryRemove(*(long*)(item + DataOffset), out var child))
                     {
                         continue;
                     }
 
-                    var child = watching[i];
-                    watching.RemoveAt(i);
+                    _ = Control(EpollDelete, child.PidFd, 0);
                     _ = Close(child.PidFd);
-                    if ((revents & PollIn) == 0)
+                    if ((flags & EpollIn) == 0)
                     {
                         WaitOnThread(child); // an error on the pidfd and no exit: never spin on it, never block the others
                         continue;
@@ -115,17 +115,6 @@ internal static unsafe partial class NativeSpawn
                     // group id) and it cannot name a process that reused it.
                     KillGroup(child.Pid);
                     child.Exit.TrySetResult(Reap(child.Pid));
-                }
-
-                if ((polls[0].Revents & PollIn) != 0)
-                {
-                    ulong added;
-                    _ = Read(_wake, &added, sizeof(ulong));
-                }
-
-                while (_incoming.TryDequeue(out var added))
-                {
-                    watching.Add(added);
                 }
             }
         }
@@ -166,25 +155,14 @@ internal static unsafe partial class NativeSpawn
         public TaskCompletionSource<int?> Exit { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
+    [LibraryImport(Libc, EntryPoint = "epoll_create1", SetLastError = true)]
+    private static partial int EpollCreate(int flags);
 
-    [LibraryImport(Libc, EntryPoint = "poll", SetLastError = true)]
-    private static partial int Poll(PollFd* fds, nuint count, int timeout);
+    [LibraryImport(Libc, EntryPoint = "epoll_ctl", SetLastError = true)]
+    private static partial int EpollCtl(int epoll, int operation, int fd, void* item);
 
-    [LibraryImport(Libc, EntryPoint = "eventfd", SetLastError = true)]
-    private static partial int EventFd(uint initial, int flags);
-
-    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
-    private static partial nint Read(int fd, void* buffer, nuint count);
-
-    [LibraryImport(Libc, EntryPoint = "write", SetLastError = true)]
-    private static partial nint Write(int fd, void* buffer, nuint count);
+    [LibraryImport(Libc, EntryPoint = "epoll_wait", SetLastError = true)]
+    private static partial int EpollWait(int epoll, void* items, int capacity, int timeout);
 
     [LibraryImport(Libc, EntryPoint = "waitid", SetLastError = true)]
     private static partial int WaitId(int idType, int id, void* info, int options);
