@@ -37,13 +37,16 @@ internal static unsafe partial class NativeSpawn
     /// child's pidfd by then. It is removed (EPOLL_CTL_DEL) before its pidfd is closed, so no event comes after.
     /// A blocked thread per child would cost a thread start per task; the SIGCHLD route is .NET's, which we leave alone.
     /// </summary>
-    private sealed class Reaper
+    internal sealed class Reaper
     {
         // struct epoll_event is packed on x86-64 (12 bytes: events, then data at 4), not on arm64 (16: data at 8).
         private static readonly int EventBytes = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
         private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
 
+        private const int ReadBytes = 64 * 1024;
+
         private readonly ConcurrentDictionary<long, Watched> _watching = new();
+        private readonly ConcurrentDictionary<long, OutputPipe> _pipes = new();
         private readonly int _epoll;
         private long _lastToken;
 
@@ -79,6 +82,53 @@ internal static unsafe partial class NativeSpawn
             return watched.Exit.Task;
         }
 
+        /// <summary>
+        /// The read end of a child's output pipe, read from now on by this thread; null when it cannot be registered
+        /// (then the caller reads it another way).
+        /// </summary>
+        public OutputPipe? Read(int fd)
+        {
+            if (_epoll < 0 || !SetNonBlocking(fd, true))
+            {
+                return null;
+            }
+
+            var pipe = new OutputPipe(this, fd, Interlocked.Increment(ref _lastToken));
+            _pipes[pipe.Token] = pipe;
+            if (Control(EpollAdd, fd, pipe.Token) == 0)
+            {
+                return pipe;
+            }
+
+            _pipes.TryRemove(pipe.Token, out _);
+            _ = SetNonBlocking(fd, false);
+            return null;
+        }
+
+        /// <summary>Stops reading a pipe whose reader is behind (called under the pipe's lock).</summary>
+        internal void Pause(OutputPipe pipe) => _ = Control(EpollDelete, pipe.Fd, 0);
+
+        /// <summary>Reads a paused pipe again (under its lock); if it cannot be registered again, it is closed.</summary>
+        internal void Resume(OutputPipe pipe)
+        {
+            if (Control(EpollAdd, pipe.Fd, pipe.Token) != 0)
+            {
+                Forget(pipe, registered: false); // the program gets EPIPE on its next write: better than waiting for ever
+            }
+        }
+
+        /// <summary>Closes a pipe for good (under its lock): never reported, never read again.</summary>
+        internal void Forget(OutputPipe pipe, bool registered)
+        {
+            if (registered)
+            {
+                _ = Control(EpollDelete, pipe.Fd, 0);
+            }
+
+            _ = Close(pipe.Fd);
+            _pipes.TryRemove(pipe.Token, out _);
+        }
+
         private int Control(int operation, int fd, long token)
         {
             var item = stackalloc byte[16];
@@ -91,6 +141,7 @@ internal static unsafe partial class NativeSpawn
         {
             const int Capacity = 64;
             var events = (byte*)NativeMemory.Alloc((nuint)(Capacity * EventBytes));
+            var scratch = (byte*)NativeMemory.Alloc(ReadBytes);
             while (true)
             {
                 var ready = EpollWait(_epoll, events, Capacity, -1);
@@ -98,7 +149,14 @@ internal static unsafe partial class NativeSpawn
                 {
                     var item = events + (i * EventBytes);
                     var flags = *(uint*)item;
-                    if (!_watching.TryRemove(*(long*)(item + DataOffset), out var child))
+                    var token = *(long*)(item + DataOffset);
+                    if (_pipes.TryGetValue(token, out var pipe))
+                    {
+                        pipe.OnReadable(scratch, ReadBytes);
+                        continue;
+                    }
+
+                    if (!_watching.TryRemove(token, out var child))
                     {
                         continue;
                     }
@@ -154,6 +212,32 @@ internal static unsafe partial class NativeSpawn
 
         public TaskCompletionSource<int?> Exit { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    private const int ErrorWouldBlock = 11; // EAGAIN on x86-64 and arm64
+    private const int FileGetFlags = 3; // F_GETFL
+    private const int FileSetFlags = 4; // F_SETFL
+    private const int NonBlocking = 0x800; // O_NONBLOCK on x86-64 and arm64
+
+    /// <summary>One read of a pipe: bytes read, 0 at end of output; on -1, <paramref name="retry"/> says whether it was only "not now".</summary>
+    internal static int ReadPipe(int fd, byte* buffer, int size, out bool retry)
+    {
+        var read = (int)Read(fd, buffer, (nuint)size);
+        var error = read < 0 ? Marshal.GetLastPInvokeError() : 0;
+        retry = read < 0 && error is ErrorWouldBlock or ErrorInterrupted;
+        return read;
+    }
+
+    private static bool SetNonBlocking(int fd, bool on)
+    {
+        var flags = Fcntl(fd, FileGetFlags, 0);
+        return flags >= 0 && Fcntl(fd, FileSetFlags, on ? flags | NonBlocking : flags & ~NonBlocking) == 0;
+    }
+
+    [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
+    private static partial nint Read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
+    private static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport(Libc, EntryPoint = "epoll_create1", SetLastError = true)]
     private static partial int EpollCreate(int flags);

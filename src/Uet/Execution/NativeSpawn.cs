@@ -127,7 +127,8 @@ internal static unsafe partial class NativeSpawn
 
         error = null;
         var exit = TheReaper.Value.Watch(pid);
-        return new NativeChild(pid, OpenPipe(pipe[0]), exit);
+        // The reaper reads the output (no runtime socket thread, no extra hop at its end); the runtime's pipe stream if not.
+        return new NativeChild(pid, (Stream?)TheReaper.Value.Read(pipe[0]) ?? OpenPipe(pipe[0]), exit);
     }
 
     private static List<string> BuildEnvironment(IReadOnlyDictionary<string, string> extra)

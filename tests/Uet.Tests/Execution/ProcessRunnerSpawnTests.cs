@@ -201,6 +201,70 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         Assert.Equal(["one", "two", "three", "four"], OutputLines());
     }
 
+    [Fact]
+    public async Task NativeChild_OutputPastTheReadersLead_AllOfItArrives_ThenTheChildEnds()
+    {
+        // 6 MB through the pipe the reaper reads, taken by a reader slower than the writer: the reaper stops reading
+        // past 1 MiB unread and starts again as the reader catches up. Every byte arrives, in order, and the child ends.
+        if (!NativeSpawn.IsAvailable)
+        {
+            return;
+        }
+
+        const int Total = 6_000_000;
+        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", $"head -c {Total} /dev/zero | tr '\\0' 'x'; echo end"], _dir.Path, new Dictionary<string, string>(), null, out var error)
+            ?? throw new InvalidOperationException(error);
+        var buffer = new byte[100_000];
+        long received = 0;
+        var lastByte = (byte)0;
+        int read;
+        while ((read = await child.Output.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromMinutes(1))) > 0)
+        {
+            Assert.All(buffer.AsSpan(0, read).ToArray().Where(b => b != (byte)'x'), b => Assert.True(b is (byte)'e' or (byte)'n' or (byte)'d' or (byte)'\n'));
+            received += read;
+            lastByte = buffer[read - 1];
+            if (received < 3_000_000)
+            {
+                await Task.Delay(2); // slower than the writer for the first half
+            }
+        }
+
+        Assert.Equal(Total + "end\n".Length, received);
+        Assert.Equal((byte)'\n', lastByte);
+        Assert.Equal(0, NativeChild.ExitCode((await child.Exit.WaitAsync(TimeSpan.FromMinutes(1)))!.Value));
+    }
+
+    [Fact]
+    public async Task NativeChild_OutputClosedWhileTheChildWrites_ChildGetsSigpipe_NoDescriptorLeft()
+    {
+        if (!NativeSpawn.IsAvailable)
+        {
+            return;
+        }
+
+        int OpenDescriptors() => Directory.GetFiles("/proc/self/fd").Length;
+        // Warm-up: the reaper's own descriptors (epoll) are made on first use.
+        using (var first = NativeSpawn.Start("/bin/true", ["true"], _dir.Path, new Dictionary<string, string>(), null, out _)!)
+        {
+            await first.Exit;
+        }
+
+        var before = OpenDescriptors();
+        for (var i = 0; i < 20; i++)
+        {
+            var child = NativeSpawn.Start("/usr/bin/yes", ["yes"], _dir.Path, new Dictionary<string, string>(), null, out var error)
+                ?? throw new InvalidOperationException(error);
+            var buffer = new byte[10];
+            Assert.True(await child.Output.ReadAsync(buffer) > 0);
+            child.Dispose(); // the reader goes away; the pipe's read end is closed
+
+            var status = await child.Exit.WaitAsync(TimeSpan.FromSeconds(30)); // a writer on a closed pipe dies, never hangs
+            Assert.Equal(128 + 13, NativeChild.ExitCode(status!.Value)); // SIGPIPE
+        }
+
+        Assert.True(OpenDescriptors() <= before, $"{OpenDescriptors()} descriptors open after 20 children, {before} before");
+    }
+
     private static ulong StatusMask(IEnumerable<string> lines, string name) =>
         ulong.Parse(lines.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
