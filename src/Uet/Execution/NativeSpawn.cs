@@ -131,20 +131,32 @@ internal static unsafe partial class NativeSpawn
         return new NativeChild(pid, (Stream?)TheReaper.Value.Read(pipe[0]) ?? OpenPipe(pipe[0]), exit);
     }
 
+    // uet's environment as NAME=value lines, read once: nothing in uet changes its own environment, and reading it
+    // again for every program (a copy of the whole table each time) was a measurable share of a spawn.
+    private static readonly Lazy<(string Name, string Line)[]> OwnEnvironment = new(() =>
+        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => ((string)e.Key, (string)e.Key + "=" + ((string?)e.Value ?? string.Empty)))
+            .ToArray());
+
     private static List<string> BuildEnvironment(IReadOnlyDictionary<string, string> extra)
     {
-        var merged = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        var own = OwnEnvironment.Value;
+        var replaced = new HashSet<string>(extra.Keys, StringComparer.Ordinal); // whatever the caller's comparer
+        var lines = new List<string>(own.Length + extra.Count);
+        foreach (var (name, line) in own)
         {
-            merged[(string)entry.Key] = (string?)entry.Value ?? string.Empty;
+            if (!replaced.Contains(name))
+            {
+                lines.Add(line);
+            }
         }
 
         foreach (var (name, value) in extra)
         {
-            merged[name] = value;
+            lines.Add(name + "=" + value);
         }
 
-        return merged.Select(pair => pair.Key + "=" + pair.Value).ToList();
+        return lines;
     }
 
     // The same stream Process uses for its pipes: async reads go through the runtime's epoll loop, not a blocked thread.

@@ -144,8 +144,24 @@ public static partial class ProcessRunner
         }
 
         var searchPath = spec.Environment.TryGetValue("PATH", out var overridden) ? overridden : Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return Adapters.ProgramLocator.Find(program, searchPath, spec.WorkingDirectory);
+        // A search of a PATH made only of absolute folders does not depend on where the program runs: the last find is
+        // taken again while it is still an executable file there (one check instead of one per folder before it).
+        var cacheable = searchPath.Split(Path.PathSeparator).All(Path.IsPathRooted);
+        if (cacheable && Found.TryGetValue((program, searchPath), out var known) && Adapters.ProgramLocator.IsExecutableFile(known))
+        {
+            return known;
+        }
+
+        var found = Adapters.ProgramLocator.Find(program, searchPath, spec.WorkingDirectory);
+        if (cacheable && found is not null)
+        {
+            Found[(program, searchPath)] = found;
+        }
+
+        return found;
     }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Program, string SearchPath), string> Found = new();
 
     private static async Task Pump(StreamReader reader, CappedLog log)
     {

@@ -75,7 +75,7 @@ public static class StateChanger
             from,
             to,
             now,
-            reason is null ? null : JsonSerializer.Serialize(new Dictionary<string, string> { ["reason"] = reason }));
+            reason is null ? null : "{\"reason\":" + JsonSerializer.Serialize(reason) + "}"); // {"reason": ...}, without a dictionary per event
         await transaction.AppendEventAsync(changed, cancellationToken).ConfigureAwait(false);
         CountTask(kind, to);
         // The change as an event of the span in progress (the attempt, the task...), for traces and the JSON lines log.

@@ -74,6 +74,24 @@ public sealed class StateChangerTests
     private static string Key(EntityKind kind) => kind.Name() + "_id";
 
     [Theory]
+    [InlineData("plain")]
+    [InlineData("quote \" backslash \\ tab \t newline \n end")]
+    [InlineData("<script>&'ü 日本 😀")]
+    public async Task Change_Reason_IsStoredAsJsonObjectWithOneReason_ExactlyAsSerialized(string reason)
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        await f.CreateAsync(EntityKind.Run, "run-1", null);
+        await f.InTransactionAsync(t => StateChanger.ChangeAsync(t, EntityKind.Run, "run-1", SM.Run.Running, reason, CancellationToken.None));
+
+        var data = (string)f.Scalar("SELECT data FROM events WHERE event_type = 'run.running'")!;
+
+        // The same text the serializer gives for a one-entry object (what readers and older databases have).
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string> { ["reason"] = reason }), data);
+        using var parsed = System.Text.Json.JsonDocument.Parse(data);
+        Assert.Equal(reason, parsed.RootElement.GetProperty("reason").GetString());
+    }
+
+    [Theory]
     [MemberData(nameof(Kinds))]
     public async Task Change_EveryLegalTransition_SucceedsAndWritesOneEvent(EntityKind kind)
     {
