@@ -71,6 +71,28 @@ public sealed class ScratchFoldersTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_AgainAfterSameLengthChanges_ToASmallAndALargeFile_PutsBothBack()
+    {
+        // A change that keeps the size must be seen by the content comparison, also in the last byte of a file larger
+        // than one read, and in a file that was empty.
+        var large = new string('x', 100_000) + "\n";
+        _dir.Write("source/big.txt", large);
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        var expected = Tree(folder);
+
+        File.WriteAllText(Path.Combine(folder, "big.txt"), new string('x', 99_999) + "y\n");
+        File.WriteAllText(Path.Combine(folder, "src", "a.txt"), "aaaa!");
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+        Assert.Equal(expected, Tree(folder));
+        Assert.Equal(large, File.ReadAllText(Path.Combine(folder, "big.txt")));
+
+        File.WriteAllText(Path.Combine(folder, "pkg", "__init__.py"), "x"); // an empty file that is no longer empty
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+        Assert.Equal(expected, Tree(folder));
+    }
+
+    [Fact]
     public void Prepare_AgainWithNothingChanged_CreatesNothing()
     {
         var scratch = new ScratchFolders(Source, Root);
