@@ -125,7 +125,12 @@ public sealed partial class RunExecutor
 
             foreach (var id in nowReady)
             {
-                await context.ChangeInAsync(transaction, EntityKind.Task, RunContext.TaskId(context.RunId, id), T.Ready, "dependencies done").ConfigureAwait(false);
+                // A dependent waits in PENDING: one guarded write; anything else takes the general path (and its errors).
+                var taskId = RunContext.TaskId(context.RunId, id);
+                if (await StateChanger.TryChangeAsync(transaction, EntityKind.Task, taskId, T.Pending, T.Ready, "dependencies done", CancellationToken.None).ConfigureAwait(false) is null)
+                {
+                    await context.ChangeInAsync(transaction, EntityKind.Task, taskId, T.Ready, "dependencies done").ConfigureAwait(false);
+                }
             }
 
             return nowReady;

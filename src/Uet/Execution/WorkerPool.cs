@@ -83,6 +83,12 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
     /// <returns>The worker's state now: IDLE when it can take another task.</returns>
     public static async Task<string> ReleaseAsync(StoreTransaction transaction, string workerId, CancellationToken cancellationToken)
     {
+        // The usual case, BUSY -> IDLE, in one guarded write (the IDLE state's write also clears its current task).
+        if (await StateChanger.TryChangeAsync(transaction, EntityKind.Worker, workerId, W.Busy, W.Idle, "task ended", cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return W.Idle;
+        }
+
         var state = await transaction.GetStateAsync(EntityKind.Worker, workerId, cancellationToken).ConfigureAwait(false)
             ?? throw StateException.NotFound(EntityKind.Worker, workerId);
         if (state.State is W.Terminated or W.Idle)
@@ -93,7 +99,6 @@ public sealed class WorkerPool(StateStore store, TimeProvider clock, TimeSpan le
 
         var to = state.State == W.Draining ? W.Terminated : W.Idle;
         await StateChanger.ChangeAsync(transaction, EntityKind.Worker, workerId, to, "task ended", cancellationToken).ConfigureAwait(false);
-        await transaction.SetWorkerTaskAsync(workerId, null, cancellationToken).ConfigureAwait(false);
         return to;
     }
 

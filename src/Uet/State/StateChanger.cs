@@ -24,6 +24,31 @@ public static class StateChanger
     }
 
     /// <summary>
+    /// Moves an entity from <paramref name="from"/> to <paramref name="to"/> if that is its state: one guarded write, no
+    /// read first (for a move with several legal ways in whose usual one the caller knows). Returns null, having written
+    /// nothing, when the entity is in another state (or does not exist); the caller then decides, usually with
+    /// <see cref="ChangeAsync"/>. Refuses an illegal (from, to) pair.
+    /// </summary>
+    public static async Task<StateEvent?> TryChangeAsync(
+        StoreTransaction transaction,
+        EntityKind kind,
+        string id,
+        string from,
+        string to,
+        string? reason,
+        CancellationToken cancellationToken)
+    {
+        if (!StateMachines.IsLegal(kind, from, to))
+        {
+            throw StateException.IllegalTransition(kind, id, from, to);
+        }
+
+        var now = transaction.Clock.GetUtcNow();
+        var written = await transaction.WriteStateAsync(kind, id, from, to, now, cancellationToken).ConfigureAwait(false);
+        return written is null ? null : await WrittenAsync(transaction, kind, id, from, to, reason, written.Value, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
     /// Moves an entity to <paramref name="to"/>. Refuses (and writes nothing) when the entity does not exist or the
     /// transition is not legal from its current state.
     /// </summary>
@@ -65,10 +90,17 @@ public static class StateChanger
                 : StateException.IllegalTransition(kind, id, current.State, to);
         }
 
+        return await WrittenAsync(transaction, kind, id, from, to, reason, written.Value, now, cancellationToken).ConfigureAwait(false);
+    }
+
+    // The state is written: its event, its count, and its mark on the span in progress.
+    private static async Task<StateEvent> WrittenAsync(
+        StoreTransaction transaction, EntityKind kind, string id, string from, string to, string? reason, EntityState written, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         FaultInjection.Hit(FaultInjection.AfterStateWritten);
         var changed = new StateEvent(
             0,
-            written.Value.RunId,
+            written.RunId,
             kind,
             id,
             $"{kind.Name()}.{to.ToLowerInvariant()}",

@@ -73,6 +73,29 @@ public sealed class StateChangerTests
 
     private static string Key(EntityKind kind) => kind.Name() + "_id";
 
+    [Fact]
+    public async Task TryChange_FromTheStateItIsIn_WritesStateAndEvent_FromAnother_WritesNothing_IllegalPair_Refused()
+    {
+        await using var f = await StoreFixture.MigratedAsync();
+        await f.CreateAsync(EntityKind.Run, "run-1", null);
+        await f.CreateAsync(EntityKind.Task, "task-1", "run-1", new() { ["workstream_id"] = "ws-a" });
+
+        StateEvent? wrongGuess = null;
+        await f.InTransactionAsync(async t => wrongGuess = await StateChanger.TryChangeAsync(t, EntityKind.Task, "task-1", SM.Task.Running, SM.Task.Ready, "guess", CancellationToken.None));
+        Assert.Null(wrongGuess);
+        Assert.Equal("pending", f.Scalar("SELECT state FROM tasks"));
+        Assert.Equal(1L, f.Count("SELECT COUNT(*) FROM events WHERE entity = 'task'")); // its creation only
+
+        StateEvent? moved = null;
+        await f.InTransactionAsync(async t => moved = await StateChanger.TryChangeAsync(t, EntityKind.Task, "task-1", SM.Task.Pending, SM.Task.Ready, "deps", CancellationToken.None));
+        Assert.Equal(("task.ready", SM.Task.Pending, SM.Task.Ready), (moved!.EventType, moved.FromState, moved.ToState));
+        Assert.Equal("ready", f.Scalar("SELECT state FROM tasks"));
+        Assert.Equal("task.ready", f.Scalar("SELECT event_type FROM events ORDER BY event_id DESC LIMIT 1"));
+
+        await Assert.ThrowsAsync<StateException>(() => f.InTransactionAsync(t => StateChanger.TryChangeAsync(t, EntityKind.Task, "task-1", SM.Task.Ready, SM.Task.Completed, null, CancellationToken.None)));
+        Assert.Equal("ready", f.Scalar("SELECT state FROM tasks"));
+    }
+
     [Theory]
     [InlineData("plain")]
     [InlineData("quote \" backslash \\ tab \t newline \n end")]

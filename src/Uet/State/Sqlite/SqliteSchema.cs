@@ -40,6 +40,9 @@ internal static class SqliteSchema
                 sets.Add("terminated_at = $at");
                 sets.Add("current_task_id = NULL");
                 break;
+            case EntityKind.Worker when to == StateMachines.Worker.Idle:
+                sets.Add("current_task_id = NULL"); // an idle worker holds no task
+                break;
             case EntityKind.Patch:
                 sets.Add("updated_at = $at");
                 break;
