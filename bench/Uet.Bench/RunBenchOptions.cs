@@ -28,6 +28,9 @@ internal sealed record RunBenchOptions
 
     public bool Makespan { get; init; } = true;
 
+    /// <summary>No-op tasks uet runs first, unreported, so that the measured runs are in steady state (JIT tiering done).</summary>
+    public int WarmUp { get; init; } = 1_000;
+
     /// <summary>Run make and ninja too (off: uet alone, for comparing two builds of uet quickly).</summary>
     public bool Baselines { get; init; } = true;
 
@@ -55,6 +58,7 @@ internal sealed record RunBenchOptions
           --sleep-tasks 40            tasks of the sleep DAG (0.1-0.5 s each)
           --sleep-workers 4           workers of the sleep DAG
           --no-makespan               skip the sleep DAG
+          --warm-up 1000              no-op tasks uet runs first, not reported (steady state: .NET's JIT tiering done)
           --no-baselines              uet alone, no make or ninja (to compare two builds of uet; no verdict)
           --dir DIR                   where to create the repositories (default: a temp dir, deleted afterwards)
           --json FILE                 also write the figures as JSON
@@ -78,6 +82,7 @@ internal sealed record RunBenchOptions
                 "--sleep-tasks" => options with { SleepTasks = Positive(Value()) },
                 "--sleep-workers" => options with { SleepWorkers = Positive(Value()) },
                 "--no-makespan" => options with { Makespan = false },
+                "--warm-up" => options with { WarmUp = Positive(Value()) },
                 "--no-baselines" => options with { Baselines = false },
                 "--dir" => options with { Dir = Value() },
                 "--state-dir" => options with { StateDir = Value() },

@@ -35,7 +35,8 @@ internal static class RunReport
 
         output.WriteLine();
         output.WriteLine("ms/task = wall time / tasks (the overhead per task: the commands do nothing). uet s = RunSummary.Elapsed");
-        output.WriteLine("  (plan, branch + integration worktree, every transition committed with synchronous=FULL), median of the runs;");
+        output.WriteLine("  (plan, branch + integration worktree, every transition committed with synchronous=FULL), median of the runs,");
+        output.WriteLine("  all after the warm-up (steady state; a fresh uet process also pays the JIT once: see README, cold command);");
         output.WriteLine("  NORMAL = the same with synchronous=NORMAL (diagnostic: FULL - NORMAL is the fsync share); make -r -s -jN, ninja -jN.");
         output.WriteLine(F($"uet/ninja = uet ms/task over ninja ms/task; target <= {NinjaTarget:F1}."));
         if (makespan is { } m)
