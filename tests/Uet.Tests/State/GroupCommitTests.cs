@@ -35,6 +35,68 @@ public sealed class GroupCommitTests
         Assert.Equal(2, f.Count("SELECT COUNT(*) FROM workers"));
     }
 
+    [Fact]
+    public async Task Full_OnLinux_TheWalIsSyncedAfterTheGateIsFree_CommitReturnsOnlyAfterTheSync()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        await using var f = await StoreFixture.MigratedAsync();
+        using var syncing = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        var syncs = 0;
+        f.Store.SyncOverride = () =>
+        {
+            Interlocked.Increment(ref syncs);
+            syncing.Release();
+            release.Wait(TimeSpan.FromSeconds(30));
+            return 0;
+        };
+
+        var a = await f.Store.BeginAsync(CancellationToken.None);
+        await NewWorker(a, "w-a");
+        var aCommit = Task.Run(() => a.CommitAsync(CancellationToken.None));
+        Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)), "the commit never synced the WAL");
+        Assert.True(f.Store.SyncsOutsideTheGate);
+
+        // During the sync: the commit has not returned (not durable yet), and another writer has the connection.
+        Assert.False(aCommit.IsCompleted);
+        var b = await f.Store.BeginAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await NewWorker(b, "w-b");
+        var bCommit = Task.Run(() => b.CommitAsync(CancellationToken.None));
+        Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)), "the second commit never synced");
+
+        release.Release(2);
+        await Task.WhenAll(aCommit, bCommit).WaitAsync(TimeSpan.FromSeconds(10));
+        await a.DisposeAsync();
+        await b.DisposeAsync();
+        Assert.Equal(2, syncs);
+        Assert.Equal(2, f.Count("SELECT COUNT(*) FROM workers"));
+    }
+
+    [Fact]
+    public async Task Full_OnLinux_AFailedSync_FailsTheCommit_AndTheStoreTakesNoMoreWrites()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        await using var f = await StoreFixture.MigratedAsync();
+        f.Store.SyncOverride = () => 5; // EIO
+
+        var a = await f.Store.BeginAsync(CancellationToken.None);
+        await NewWorker(a, "w-a");
+        var failed = await Assert.ThrowsAsync<StateException>(() => a.CommitAsync(CancellationToken.None));
+        await a.DisposeAsync();
+
+        Assert.Contains("could not be made durable", failed.Message, StringComparison.Ordinal);
+        var refused = await Assert.ThrowsAsync<StateException>(() => f.Store.BeginAsync(CancellationToken.None));
+        Assert.Same(failed, refused);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -22,24 +22,27 @@ public sealed partial class SqliteStateStore
 
     /// <summary>
     /// Called (gate held) by a transaction whose savepoint is merged. Returns a task to await when the physical commit
-    /// is handed over to the next writer (the gate must then be released by the caller), or null when it committed now.
+    /// is handed over to the next writer (the gate must then be released by the caller), or null when it committed now
+    /// (then <paramref name="committed"/> is to be settled, see <see cref="Settle"/>, once the caller freed the gate).
     /// </summary>
-    internal Task? CommitOrHandOver()
+    internal Task? CommitOrHandOver(out Committed? committed)
     {
         if (Volatile.Read(ref _entering) > 0 && _groupMembers.Count < MaxGroup - 1)
         {
             var member = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _groupMembers.Add(member);
+            committed = null;
             return member.Task;
         }
 
-        CommitGroup();
+        committed = CommitGroup();
         return null;
     }
 
     /// <summary>Called by a transaction when it ends: settles the group unless the next writer will, then frees the gate.</summary>
     internal void EndWrite(bool broken, bool settleGroup)
     {
+        Committed? committed = null;
         try
         {
             if (broken)
@@ -50,7 +53,7 @@ public sealed partial class SqliteStateStore
             }
             else if (settleGroup && Volatile.Read(ref _entering) == 0 && _group is not null)
             {
-                CommitGroup();
+                committed = CommitGroup();
             }
         }
         catch (StateException)
@@ -60,6 +63,15 @@ public sealed partial class SqliteStateStore
         finally
         {
             _writeGate.Release();
+        }
+
+        try
+        {
+            Settle(committed); // the WAL's sync, if any, without the gate
+        }
+        catch (StateException)
+        {
+            // The members were failed with it.
         }
     }
 
@@ -84,13 +96,16 @@ public sealed partial class SqliteStateStore
     private void FailOpenGroup() =>
         FailGroup(StateException.Unusable(Path, "the store was closed before the transactions waiting to commit together were committed", new ObjectDisposedException(nameof(SqliteStateStore))));
 
-    /// <summary>Commits the physical transaction (gate held) and releases its members; on failure fails them and throws.</summary>
-    private void CommitGroup()
+    /// <summary>
+    /// Commits the physical transaction (gate held) and returns its members, to be released by <see cref="Settle"/> once
+    /// the gate is free (after the WAL's sync when the commit did not sync it); on failure fails them and throws.
+    /// </summary>
+    private Committed? CommitGroup()
     {
         var group = _group;
         if (group is null)
         {
-            return;
+            return null;
         }
 
         _group = null;
@@ -112,10 +127,7 @@ public sealed partial class SqliteStateStore
         }
 
         group.Dispose();
-        foreach (var member in members)
-        {
-            member.TrySetResult();
-        }
+        return new Committed(members, _writerSyncsLater);
     }
 
     private void FailGroup(StateException error)

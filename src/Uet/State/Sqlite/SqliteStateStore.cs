@@ -182,7 +182,12 @@ public sealed partial class SqliteStateStore : StateStore
         Interlocked.Decrement(ref _entering);
         try
         {
-            _writer ??= OpenConnection();
+            if (_syncFailed is { } failed)
+            {
+                throw failed; // an fsync failed: what the kernel keeps of the file is not known
+            }
+
+            _writer ??= OpenWriter();
             // IMMEDIATE: take the write lock before reading, so a check-then-write can never interleave with another writer.
             _group ??= await Guard(() => _writer.BeginTransaction(deferred: false)).ConfigureAwait(false);
             var group = _group;
@@ -330,6 +335,12 @@ public sealed partial class SqliteStateStore : StateStore
         FailOpenGroup();
         DropWriter();
         _writeGate.Dispose();
+        lock (_walGate)
+        {
+            _wal?.Dispose();
+            _wal = null;
+        }
+
 
         // Pooled connections keep the file open (and its WAL files around) until the pool lets go of them.
         using var connection = new SqliteConnection(_connectionString);

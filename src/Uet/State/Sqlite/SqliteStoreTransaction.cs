@@ -244,12 +244,17 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
             return 0;
         }).ConfigureAwait(false);
         _committed = true;
-        var group = _store.CommitOrHandOver();
+        var group = _store.CommitOrHandOver(out var committed);
+        // Either way the gate goes now: to the writer the commit is handed to, or free while the WAL is synced.
+        _handedOver = true;
+        _store.EndWrite(broken: false, settleGroup: false);
         if (group is not null)
         {
-            _handedOver = true;
-            _store.EndWrite(broken: false, settleGroup: false);
             await group.ConfigureAwait(false);
+        }
+        else
+        {
+            _store.Settle(committed); // durable when this returns; throws when it could not be made so
         }
     }
 
