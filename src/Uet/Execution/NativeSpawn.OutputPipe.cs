@@ -143,7 +143,7 @@ internal sealed class OutputPipe : Stream
         base.Dispose(disposing);
     }
 
-    // Under the gate, so the reaper never reads a descriptor closed (and its number reused) meanwhile.
+    // Under the gate, so the reaper never reads a descriptor closed (and its number reused) meanwhile. Once only.
     private void CloseLocked()
     {
         _closed = true;
@@ -169,8 +169,16 @@ internal sealed class OutputPipe : Stream
         _buffered -= taken;
         if (_paused && !_closed && _buffered <= HighWater / 2)
         {
-            _paused = false;
-            _reader.Resume(this);
+            if (_reader.Resume(this))
+            {
+                _paused = false;
+            }
+            else
+            {
+                // Cannot be watched again (out of memory for epoll): closed, so the program gets EPIPE on its next
+                // write instead of both sides waiting for ever; what was read is still given out.
+                CloseLocked();
+            }
         }
 
         return taken;

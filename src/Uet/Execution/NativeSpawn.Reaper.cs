@@ -108,14 +108,8 @@ internal static unsafe partial class NativeSpawn
         /// <summary>Stops reading a pipe whose reader is behind (called under the pipe's lock).</summary>
         internal void Pause(OutputPipe pipe) => _ = Control(EpollDelete, pipe.Fd, 0);
 
-        /// <summary>Reads a paused pipe again (under its lock); if it cannot be registered again, it is closed.</summary>
-        internal void Resume(OutputPipe pipe)
-        {
-            if (Control(EpollAdd, pipe.Fd, pipe.Token) != 0)
-            {
-                Forget(pipe, registered: false); // the program gets EPIPE on its next write: better than waiting for ever
-            }
-        }
+        /// <summary>Reads a paused pipe again (under its lock); false when it cannot be registered again.</summary>
+        internal bool Resume(OutputPipe pipe) => Control(EpollAdd, pipe.Fd, pipe.Token) == 0;
 
         /// <summary>Closes a pipe for good (under its lock): never reported, never read again.</summary>
         internal void Forget(OutputPipe pipe, bool registered)
