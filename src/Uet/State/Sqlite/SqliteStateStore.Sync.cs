@@ -65,7 +65,21 @@ public sealed partial class SqliteStateStore
             return;
         }
 
-        var error = done.SyncWal ? _syncFailed ?? SyncWal() : null;
+        StateException? error = null;
+        if (done.SyncWal)
+        {
+            try
+            {
+                error = SyncWal();
+            }
+#pragma warning disable CA1031 // Whatever went wrong, the commit's transactions must not be left waiting: each fails with it.
+            catch (Exception ex) when (ex is not StateException)
+#pragma warning restore CA1031
+            {
+                error = _syncFailed = StateException.Unusable(Path, "a commit could not be made durable: " + ex.Message, ex);
+            }
+        }
+
         if (error is null)
         {
             foreach (var member in done.Members)
@@ -83,9 +97,22 @@ public sealed partial class SqliteStateStore
     /// <summary>A physical commit made under the gate: its waiting transactions, and whether the WAL still has to be synced.</summary>
     internal readonly record struct Committed(TaskCompletionSource[] Members, bool SyncWal);
 
+    // One sync at a time, each after the last one's outcome is known: Linux reports a failed write-back once per open
+    // file, so a sync that ran beside a failing one could succeed although frames before its own were lost.
+    private readonly Lock _syncGate = new();
+
     private StateException? SyncWal()
     {
+        lock (_syncGate)
+        {
+            return _syncFailed ?? SyncWalOnce();
+        }
+    }
+
+    private StateException? SyncWalOnce()
+    {
         SafeFileHandle wal;
+        var added = false;
         lock (_walGate)
         {
             try
@@ -96,12 +123,13 @@ public sealed partial class SqliteStateStore
             {
                 return _syncFailed = StateException.Unusable(Path, "its write-ahead log could not be opened to make a commit durable: " + ex.Message, ex);
             }
+
+            // Held from here: a new write connection replaces the handle under this lock, and disposes it only once released.
+            wal.DangerousAddRef(ref added);
         }
 
-        var added = false;
         try
         {
-            wal.DangerousAddRef(ref added); // a new writer may replace the handle meanwhile; this one stays open until released
             var errno = SyncOverride is { } sync ? sync() : FileDataSync((int)wal.DangerousGetHandle()) == 0 ? 0 : Marshal.GetLastPInvokeError();
             return errno == 0
                 ? null
