@@ -387,15 +387,27 @@ public sealed class RunCliTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Run_CompletionCannotBeRecorded_RunStopsUnfinished_ResumeReconcilesWithoutRedoingIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_CompletionCannotBeRecorded_RunStopsUnfinished_ResumeReconcilesWithoutRedoingIt(bool atCommit)
     {
-        // The store refuses to make ws-x ready, which happens in ws-a's completion: ws-a's patch is on the branch but its
-        // completion is not recorded. Retrying ws-a would apply it again; the run stops, left for uet resume.
+        // ws-a's patch is on the branch but its completion is not recorded: retrying ws-a would apply it again, so the
+        // run stops, left for uet resume. Either the store refuses to make ws-x ready, which happens in ws-a's
+        // completion; or the completion's commit itself fails (a deferred foreign key, checked only at COMMIT) after
+        // its body was written, while it is being committed in the background and its worker goes on.
         _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a >> a.txt"] }""");
         _dir.Write("workstreams/ws-x.json", """{ "id": "ws-x", "depends_on": ["ws-a"], "files_scope": ["x.txt"], "command": ["sh", "-c", "cat a.txt > x.txt"] }""");
         var database = Path.Combine(_dir.Path, ".state", "uet.db");
-        TestRepository.Execute(database, "CREATE TRIGGER refuse BEFORE UPDATE OF state ON tasks WHEN NEW.task_id = 'r-f:ws-x' AND NEW.state = 'ready' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+        if (atCommit)
+        {
+            TestRepository.Execute(database, "CREATE TABLE poison (run_id TEXT REFERENCES runs (run_id) DEFERRABLE INITIALLY DEFERRED)");
+            TestRepository.Execute(database, "CREATE TRIGGER refuse AFTER UPDATE OF state ON tasks WHEN NEW.task_id = 'r-f:ws-a' AND NEW.state = 'completed' BEGIN INSERT INTO poison VALUES ('no such run'); END");
+        }
+        else
+        {
+            TestRepository.Execute(database, "CREATE TRIGGER refuse BEFORE UPDATE OF state ON tasks WHEN NEW.task_id = 'r-f:ws-x' AND NEW.state = 'ready' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+        }
 
         var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-f");
 
@@ -403,6 +415,7 @@ public sealed class RunCliTests : IDisposable
         Assert.Contains("ws-a: its completion could not be recorded", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("'uet resume r-f' reconciles it with git", result.Stderr, StringComparison.Ordinal);
         Assert.Equal("running", Scalar("SELECT state FROM runs"));
+        Assert.Equal("running", Scalar("SELECT state FROM tasks WHERE task_id = 'r-f:ws-a'")); // none of the completion was kept
 
         TestRepository.Execute(database, "DROP TRIGGER refuse");
         var resumed = CliRunner.Uet(_dir.Path, "resume");
@@ -410,35 +423,6 @@ public sealed class RunCliTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.ToString());
         Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-f:x.txt"]).Stdout); // ws-a applied once
         Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-f:ws-a'"));
-        Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_dir.Path));
-    }
-
-    [Fact]
-    public void Run_CompletionCommitFails_RunStopsUnfinished_ResumeReconcilesWithoutRedoingIt()
-    {
-        // A completion is committed in the background while its worker goes on: here its commit itself fails (a deferred
-        // foreign key, checked only at COMMIT), after the body was written and ws-x was made ready in it. The run must
-        // still stop with that error, not report success, and leave the run for uet resume.
-        _dir.Write("workstreams/ws-a.json", """{ "id": "ws-a", "files_scope": ["a.txt"], "command": ["sh", "-c", "echo a >> a.txt"] }""");
-        _dir.Write("workstreams/ws-x.json", """{ "id": "ws-x", "depends_on": ["ws-a"], "files_scope": ["x.txt"], "command": ["sh", "-c", "cat a.txt > x.txt"] }""");
-        var database = Path.Combine(_dir.Path, ".state", "uet.db");
-        TestRepository.Execute(database, "CREATE TABLE poison (run_id TEXT REFERENCES runs (run_id) DEFERRABLE INITIALLY DEFERRED)");
-        TestRepository.Execute(database, "CREATE TRIGGER poison_completion AFTER UPDATE OF state ON tasks WHEN NEW.task_id = 'r-g:ws-a' AND NEW.state = 'completed' BEGIN INSERT INTO poison VALUES ('no such run'); END");
-
-        var result = CliRunner.Uet(_dir.Path, "run", "--run-id", "r-g");
-
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("ws-a: its completion could not be recorded", result.Stderr, StringComparison.Ordinal);
-        Assert.Contains("'uet resume r-g' reconciles it with git", result.Stderr, StringComparison.Ordinal);
-        Assert.Equal("running", Scalar("SELECT state FROM runs"));
-        Assert.Equal("running", Scalar("SELECT state FROM tasks WHERE task_id = 'r-g:ws-a'")); // the failed commit left none of it
-
-        TestRepository.Execute(database, "DROP TRIGGER poison_completion");
-        var resumed = CliRunner.Uet(_dir.Path, "resume");
-
-        Assert.True(resumed.ExitCode == 0, resumed.ToString());
-        Assert.Equal("a\n", CliRunner.Run(_dir.Path, "git", ["show", "uet/r-g:x.txt"]).Stdout); // ws-a applied once
-        Assert.Equal("1", Scalar("SELECT COUNT(*) FROM steps WHERE task_id = 'r-g:ws-a'"));
         Assert.Equal(0, TestRepository.StatesDisagreeingWithEvents(_dir.Path));
     }
 
