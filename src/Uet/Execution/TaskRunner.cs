@@ -347,7 +347,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
                         // it, and the dispatcher's counts of what each dependent waits for were already taken. Stop the run.
                         // If the attempt's own start could not be made durable, that is the cause (its step is gone).
                         await RecordedAsync(startRecorded, attempt).ConfigureAwait(false);
-                        throw new QueueFailure(run.RunId, $"{workstream.Id}: its completion could not be recorded: {ex.Message}", ex);
+                        throw NotRecorded("its completion", ex);
                     }
 
                     run.Report(new RunProgress("completed", workstream.Id, Summary(patch, commit), 0, 0));
@@ -392,7 +392,7 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new QueueFailure(run.RunId, $"{workstream.Id}: its completion could not be recorded: {ex.Message}", ex);
+            throw NotRecorded("its completion", ex);
         }
     }
 
@@ -405,9 +405,13 @@ internal sealed class TaskRunner(RunContext run, Workstream workstream, string w
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new QueueFailure(run.RunId, $"{workstream.Id}: the start of attempt {attempt} could not be recorded: {ex.Message}", ex);
+            throw NotRecorded($"the start of attempt {attempt}", ex);
         }
     }
+
+    /// <summary>What stops the run when part of this task's work could not be made durable (resume reconciles it).</summary>
+    private QueueFailure NotRecorded(string what, Exception cause) =>
+        new(run.RunId, $"{workstream.Id}: {what} could not be recorded: {cause.Message}", cause);
 
     private async Task RemoveWorktreeAsync(string workdir)
     {
