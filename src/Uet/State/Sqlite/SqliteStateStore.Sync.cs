@@ -45,13 +45,18 @@ public sealed partial class SqliteStateStore
         }
 
         // A new write connection may mean a new WAL file (the old one is removed when the last connection closes).
+        ForgetWal();
+        return connection;
+    }
+
+    /// <summary>Lets go of the WAL handle; a sync holding a reference keeps it open until it is done.</summary>
+    private void ForgetWal()
+    {
         lock (_walGate)
         {
             _wal?.Dispose();
             _wal = null;
         }
-
-        return connection;
     }
 
     /// <summary>

@@ -335,12 +335,7 @@ public sealed partial class SqliteStateStore : StateStore
         FailOpenGroup();
         DropWriter();
         _writeGate.Dispose();
-        lock (_walGate)
-        {
-            _wal?.Dispose();
-            _wal = null;
-        }
-
+        ForgetWal();
 
         // Pooled connections keep the file open (and its WAL files around) until the pool lets go of them.
         using var connection = new SqliteConnection(_connectionString);

@@ -22,7 +22,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
     private readonly Dictionary<string, SqliteCommand> _commands;
     private bool _committed;
     private bool _disposed;
-    private bool _handedOver;
+    private bool _gateReleased;
 
     public SqliteStoreTransaction(SqliteStateStore store, SqliteTransaction transaction, TimeProvider clock, Dictionary<string, SqliteCommand> commands)
     {
@@ -246,7 +246,7 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         _committed = true;
         var group = _store.CommitOrHandOver(out var committed);
         // Either way the gate goes now: to the writer the commit is handed to, or free while the WAL is synced.
-        _handedOver = true;
+        _gateReleased = true;
         _store.EndWrite(broken: false, settleGroup: false);
         if (group is not null)
         {
@@ -266,9 +266,9 @@ internal sealed partial class SqliteStoreTransaction : StoreTransaction
         }
 
         _disposed = true;
-        if (_handedOver)
+        if (_gateReleased)
         {
-            return ValueTask.CompletedTask; // the gate went to the next writer with the group
+            return ValueTask.CompletedTask; // the commit freed the gate (for the writer it handed the group to, or during its sync)
         }
 
         var broken = false;
