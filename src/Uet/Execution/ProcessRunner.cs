@@ -145,15 +145,15 @@ public static partial class ProcessRunner
 
         var searchPath = spec.Environment.TryGetValue("PATH", out var overridden) ? overridden : Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
         // A search of a PATH made only of absolute folders does not depend on where the program runs: the last find is
-        // taken again while it is still an executable file there (one check instead of one per folder before it).
-        var cacheable = searchPath.Split(Path.PathSeparator).All(Path.IsPathRooted);
-        if (cacheable && Found.TryGetValue((program, searchPath), out var known) && Adapters.ProgramLocator.IsExecutableFile(known))
+        // taken again while it is still an executable file there (one check instead of one per folder before it). Only
+        // such searches are kept, so a hit needs no second look at the PATH.
+        if (Found.TryGetValue((program, searchPath), out var known) && Adapters.ProgramLocator.IsExecutableFile(known))
         {
             return known;
         }
 
         var found = Adapters.ProgramLocator.Find(program, searchPath, spec.WorkingDirectory);
-        if (cacheable && found is not null)
+        if (found is not null && searchPath.Split(Path.PathSeparator).All(Path.IsPathRooted))
         {
             Found[(program, searchPath)] = found;
         }
