@@ -44,9 +44,7 @@ public sealed class ScratchFoldersTests : IDisposable
     [Fact]
     public void Prepare_AgainAfterATool_PutsBackEveryChangeAndKeepsTheSameFolder()
     {
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
         var outside = _dir.Write("outside.txt", "must not change\n");
 
         File.WriteAllText(Path.Combine(folder, "README.md"), "BASE\n"); // same length, other bytes
@@ -77,9 +75,7 @@ public sealed class ScratchFoldersTests : IDisposable
         // than one read, and in a file that was empty.
         var large = new string('x', 100_000) + "\n";
         _dir.Write("source/big.txt", large);
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
 
         File.WriteAllText(Path.Combine(folder, "big.txt"), new string('x', 99_999) + "y\n");
         File.WriteAllText(Path.Combine(folder, "src", "a.txt"), "aaaa!");
@@ -140,9 +136,7 @@ public sealed class ScratchFoldersTests : IDisposable
     [Fact]
     public async Task Prepare_AFileTurnedIntoAFifo_IsReplaced_WithoutReadingIt()
     {
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
         ReplaceWithFifo(folder, "pkg/__init__.py");
 
         await Task.Run(() => scratch.Prepare("w-1")).WaitAsync(TimeSpan.FromSeconds(20));
@@ -153,9 +147,7 @@ public sealed class ScratchFoldersTests : IDisposable
     [Fact]
     public async Task Prepare_WithoutStatx_CopiesEveryFileAgain_AndAFifoStillCannotHangIt()
     {
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
         ReplaceWithFifo(folder, "pkg/__init__.py");
         FileKind.Enabled = false;
         try
@@ -173,9 +165,7 @@ public sealed class ScratchFoldersTests : IDisposable
     [Fact]
     public void Prepare_TheFolderReplacedByALink_NeverTouchesWhatTheLinkPointsTo()
     {
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
         var elsewhere = Path.Combine(_dir.Path, "home-project");
         _dir.Write("home-project/notes.txt", "keep me\n");
         _dir.Write("home-project/README.md", "mine\n");
@@ -199,9 +189,7 @@ public sealed class ScratchFoldersTests : IDisposable
     [Fact]
     public void Prepare_TheFolderItselfMadeReadOnly_GetsItsModeBack()
     {
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
         var mode = File.GetUnixFileMode(folder);
         File.WriteAllText(Path.Combine(folder, "x"), "added");
         File.SetUnixFileMode(folder, UnixFileMode.UserRead | UnixFileMode.UserExecute);
@@ -215,9 +203,7 @@ public sealed class ScratchFoldersTests : IDisposable
     [Fact]
     public void Prepare_FoldersLeftWithoutPermissions_ArePutBack()
     {
-        var scratch = new ScratchFolders(Source, Root);
-        var folder = scratch.Prepare("w-1");
-        var expected = Tree(folder);
+        var (scratch, folder, expected) = PrepareFirst();
         File.WriteAllText(Path.Combine(folder, "src", "deep", "junk"), "x");
         File.SetUnixFileMode(Path.Combine(folder, "src", "deep"), UnixFileMode.None);
         File.SetUnixFileMode(Path.Combine(folder, "src"), UnixFileMode.UserRead | UnixFileMode.UserExecute);
@@ -251,6 +237,14 @@ public sealed class ScratchFoldersTests : IDisposable
         var path = Path.Combine(folder, name);
         File.Delete(path);
         CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, name)), 8), path]);
+    }
+
+    /// <summary>Worker w-1's folder prepared the first time, and its tree then: what every put-back must give again.</summary>
+    private (ScratchFolders Scratch, string Folder, SortedDictionary<string, string> Expected) PrepareFirst()
+    {
+        var scratch = new ScratchFolders(Source, Root);
+        var folder = scratch.Prepare("w-1");
+        return (scratch, folder, Tree(folder));
     }
 
     /// <summary>Every entry under <paramref name="root"/>: folders end in '/', files map to their mode and content.</summary>
