@@ -13,6 +13,14 @@ public sealed class GroupCommitTests
     private static Task NewWorker(StoreTransaction t, string id) =>
         StateChanger.CreateAsync(t, new NewEntity(EntityKind.Worker, id, null, new Dictionary<string, object?>()), CancellationToken.None);
 
+    /// <summary>A transaction that creates worker <paramref name="id"/>, its commit started on another thread (waited for within 10 s for the gate).</summary>
+    private static async Task<(StoreTransaction Transaction, Task Commit)> WriteAndCommitAsync(StoreFixture f, string id)
+    {
+        var transaction = await f.Store.BeginAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
+        await NewWorker(transaction, id);
+        return (transaction, Task.Run(() => transaction.CommitAsync(CancellationToken.None)));
+    }
+
     [Fact]
     public async Task HandedOver_CommitReturnsOnlyOnceTheNextWriterEnds_BothDurable()
     {
@@ -55,17 +63,13 @@ public sealed class GroupCommitTests
             return 0;
         };
 
-        var a = await f.Store.BeginAsync(CancellationToken.None);
-        await NewWorker(a, "w-a");
-        var aCommit = Task.Run(() => a.CommitAsync(CancellationToken.None));
+        var (a, aCommit) = await WriteAndCommitAsync(f, "w-a");
         Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)), "the commit never synced the WAL");
         Assert.True(f.Store.SyncsOutsideTheGate);
 
         // During the sync: the commit has not returned (not durable yet), and another writer has the connection.
         Assert.False(aCommit.IsCompleted);
-        var b = await f.Store.BeginAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        await NewWorker(b, "w-b");
-        var bCommit = Task.Run(() => b.CommitAsync(CancellationToken.None));
+        var (b, bCommit) = await WriteAndCommitAsync(f, "w-b");
 
         // Syncs run one after the other: the second starts once the first has ended.
         Assert.False(await syncing.WaitAsync(TimeSpan.FromMilliseconds(300)), "two syncs ran at the same time");
@@ -107,13 +111,9 @@ public sealed class GroupCommitTests
             return 5; // EIO
         };
 
-        var a = await f.Store.BeginAsync(CancellationToken.None);
-        await NewWorker(a, "w-a");
-        var aCommit = Task.Run(() => a.CommitAsync(CancellationToken.None));
+        var (a, aCommit) = await WriteAndCommitAsync(f, "w-a");
         Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)));
-        var b = await f.Store.BeginAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10));
-        await NewWorker(b, "w-b");
-        var bCommit = Task.Run(() => b.CommitAsync(CancellationToken.None));
+        var (b, bCommit) = await WriteAndCommitAsync(f, "w-b");
         await Task.Delay(200);
         release.Release();
 
