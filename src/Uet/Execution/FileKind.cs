@@ -10,8 +10,12 @@ internal static unsafe partial class FileKind
     private const uint StatxType = 0x1;
     private const uint StatxMode = 0x2;
     private const uint StatxNlink = 0x4;
+    private const uint StatxChangeTime = 0x80;
+    private const uint StatxInode = 0x100;
+    private const uint StatxSize = 0x200;
 
-    // statx's struct is the same on every Linux architecture (256 bytes): nlink at 16, mode at 28.
+    // statx's struct is the same on every Linux architecture (256 bytes): mask at 0, nlink at 16, mode at 28, inode at
+    // 32, size at 40, ctime (seconds, then nanoseconds) at 96.
     private const int StatxBytes = 256;
 
     private static bool _available = OperatingSystem.IsLinux();
@@ -27,8 +31,15 @@ internal static unsafe partial class FileKind
     /// Whether <paramref name="path"/> (a link is not followed) is a regular file with no other name (no hard link
     /// elsewhere, not a FIFO or a device); null when this cannot be told here (not Linux, no statx) or the file is gone.
     /// </summary>
-    public static bool? IsLoneRegularFile(string path)
+    public static bool? IsLoneRegularFile(string path) => Inspect(path, out _);
+
+    /// <summary>
+    /// <see cref="IsLoneRegularFile"/>, and the file's <paramref name="stamp"/> (null when the file system does not
+    /// give its inode, size and change time).
+    /// </summary>
+    public static bool? Inspect(string path, out FileStamp? stamp)
     {
+        stamp = null;
         if (!_available)
         {
             return null;
@@ -37,7 +48,7 @@ internal static unsafe partial class FileKind
         var buffer = stackalloc byte[StatxBytes];
         try
         {
-            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxNlink, buffer) != 0)
+            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxNlink | StatxChangeTime | StatxInode | StatxSize, buffer) != 0)
             {
                 return null;
             }
@@ -48,11 +59,37 @@ internal static unsafe partial class FileKind
             return null;
         }
 
+        var given = *(uint*)buffer;
         var nlink = *(uint*)(buffer + 16);
         var mode = *(ushort*)(buffer + 28);
+        if ((given & (StatxChangeTime | StatxInode | StatxSize)) == (StatxChangeTime | StatxInode | StatxSize))
+        {
+            stamp = new FileStamp(*(ulong*)(buffer + 32), *(ulong*)(buffer + 40), *(long*)(buffer + 96), *(uint*)(buffer + 104));
+        }
+
         return (mode & 0xF000) == 0x8000 && nlink == 1;
     }
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+}
+
+/// <summary>
+/// A file's inode, size and last change (ctime: any write, chmod, rename or new link sets it to the current time, and
+/// no program can set it back). Two equal stamps of a path mean the same file, not changed between them, provided the
+/// first was taken after its ctime had passed for good (<see cref="Settled"/>).
+/// </summary>
+internal readonly record struct FileStamp(ulong Inode, ulong Size, long ChangedSeconds, uint ChangedNanoseconds)
+{
+    /// <summary>
+    /// Whether a change after <paramref name="takenAt"/> (when this stamp was read) must give another ctime. A ctime is
+    /// the kernel's coarse clock (at most one tick, 10 ms, behind the time), at the file system's granularity (1 ns on
+    /// ext4 and most; 1-2 s where the nanoseconds are always 0): a change after <paramref name="takenAt"/> gets a ctime
+    /// later than takenAt minus both, so a ctime older than that cannot come again.
+    /// </summary>
+    public bool Settled(DateTimeOffset takenAt)
+    {
+        var margin = ChangedNanoseconds == 0 ? TimeSpan.FromSeconds(3) : TimeSpan.FromMilliseconds(50);
+        return DateTimeOffset.FromUnixTimeSeconds(ChangedSeconds).AddTicks(ChangedNanoseconds / 100) < takenAt - margin;
+    }
 }

@@ -12,7 +12,9 @@ namespace Uet.Execution;
 /// deleted are made again. An attempt whose tool changed nothing thus creates and deletes no file or folder: on a
 /// disk where a new inode costs 0.1-0.6 ms (ext4 searches past recently deleted ones), a copy made and deleted per
 /// attempt was most of uet's own time per task. Whatever the compare cannot walk (a folder the tool made unreadable)
-/// gets a fresh copy instead.
+/// gets a fresh copy instead. A file is read (both copies, byte by byte) only when it may have changed: once the source
+/// file and its copy have been found equal, their <see cref="FileStamp"/>s (inode, size, ctime) are kept, and while
+/// both stay the same and were settled when read, neither was written since (Linux; elsewhere every file is copied again).
 /// </remarks>
 internal sealed class ScratchFolders(string source, string root)
 {
@@ -73,11 +75,43 @@ internal sealed class ScratchFolders(string source, string root)
         }
     }
 
+    /// <summary>Files read to compare a source file with its copy (tests: the stamps spare the reads).</summary>
+    internal int Comparisons => Volatile.Read(ref _comparisons);
+
+    private int _comparisons;
+
+    // The clock ctimes come from (the system's), never a run's test clock: a stamp is trusted by comparing the two.
+    private static readonly TimeProvider FileClock = TimeProvider.System;
+
     private sealed record Scratch(string Folder, Dictionary<string, Entry> Entries);
 
-    private readonly record struct Entry(bool IsDirectory, long Length, UnixFileMode Mode);
+    /// <param name="IsDirectory">A folder, else a file.</param>
+    /// <param name="Length">A file's size.</param>
+    /// <param name="Mode">Its permissions.</param>
+    /// <param name="Equal">A file's stamps when it and its source were last known equal, and when they were read.</param>
+    private readonly record struct Entry(bool IsDirectory, long Length, UnixFileMode Mode, Stamps? Equal = null);
 
-    private static void Copy(string from, string to, string relative, Dictionary<string, Entry> entries)
+    private sealed record Stamps(FileStamp Source, FileStamp Copy, DateTimeOffset TakenAt)
+    {
+        public static Stamps? Of(string source, string copy, DateTimeOffset takenAt)
+        {
+            _ = FileKind.Inspect(source, out var sourceStamp);
+            _ = FileKind.Inspect(copy, out var copyStamp);
+            return Of(sourceStamp, copyStamp, takenAt);
+        }
+
+        public static Stamps? Of(FileStamp? source, FileStamp? copy, DateTimeOffset takenAt) =>
+            source is { } s && copy is { } c ? new Stamps(s, c, takenAt) : null;
+
+        /// <summary>Both files are as they were when found equal: same stamps, read when no later change could keep them.</summary>
+        public bool Unchanged(FileStamp? source, FileStamp? copy) =>
+            source == Source && copy == Copy && Source.Settled(TakenAt) && Copy.Settled(TakenAt);
+    }
+
+    private static void Copy(string from, string to, string relative, Dictionary<string, Entry> entries) =>
+        Copy(from, to, relative, entries, FileClock.GetUtcNow());
+
+    private static void Copy(string from, string to, string relative, Dictionary<string, Entry> entries, DateTimeOffset takenAt)
     {
         Directory.CreateDirectory(to);
         entries[relative] = new Entry(true, 0, ModeOf(to));
@@ -92,12 +126,12 @@ internal sealed class ScratchFolders(string source, string root)
             var name = relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
             if (entry is DirectoryInfo directory && directory.LinkTarget is null)
             {
-                Copy(directory.FullName, target, name, entries);
+                Copy(directory.FullName, target, name, entries, takenAt);
             }
             else if (entry is FileInfo file && file.LinkTarget is null)
             {
                 file.CopyTo(target);
-                entries[name] = new Entry(false, file.Length, ModeOf(target));
+                entries[name] = new Entry(false, file.Length, ModeOf(target), Stamps.Of(file.FullName, target, takenAt));
             }
         }
     }
@@ -117,7 +151,9 @@ internal sealed class ScratchFolders(string source, string root)
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal) { string.Empty };
-        Walk(folder, string.Empty, copied, seen);
+        // Read before any file is: a stamp is trusted only if no change after this time could have kept it.
+        var takenAt = FileClock.GetUtcNow();
+        Walk(folder, string.Empty, copied, seen, takenAt);
         if (seen.Count == copied.Count)
         {
             return;
@@ -135,11 +171,12 @@ internal sealed class ScratchFolders(string source, string root)
             else
             {
                 File.Copy(Path.Combine(source, name), target);
+                copied[name] = entry with { Equal = Stamps.Of(Path.Combine(source, name), target, takenAt) };
             }
         }
     }
 
-    private void Walk(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen)
+    private void Walk(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen, DateTimeOffset takenAt)
     {
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
         {
@@ -164,23 +201,34 @@ internal sealed class ScratchFolders(string source, string root)
                     SetMode(entry.FullName, was.Mode);
                 }
 
-                Walk(entry.FullName, name, copied, seen);
+                Walk(entry.FullName, name, copied, seen, takenAt);
+                continue;
             }
-            else if (FileKind.IsLoneRegularFile(entry.FullName) != true
-                || ModeOf(entry) != was.Mode || ((FileInfo)entry).Length != was.Length || !SameContent(Path.Combine(source, name), entry.FullName))
+
+            var from = Path.Combine(source, name);
+            if (FileKind.Inspect(entry.FullName, out var copyStamp) == true && ModeOf(entry) == was.Mode && ((FileInfo)entry).Length == was.Length)
             {
-                // Deleted, not written over or chmod-ed: it may be a hard link to a file elsewhere (then even with the same
-                // content: the next tool would write through it), or a FIFO (reading it would wait for ever). Where that
-                // cannot be told (no statx: not Linux), every file is copied again: slower, never wrong.
-                File.Delete(entry.FullName);
-                File.Copy(Path.Combine(source, name), entry.FullName);
+                _ = FileKind.Inspect(from, out var sourceStamp);
+                if (was.Equal?.Unchanged(sourceStamp, copyStamp) == true || SameContent(from, entry.FullName))
+                {
+                    copied[name] = was with { Equal = Stamps.Of(sourceStamp, copyStamp, takenAt) };
+                    continue;
+                }
             }
+
+            // Deleted, not written over or chmod-ed: it may be a hard link to a file elsewhere (then even with the same
+            // content: the next tool would write through it), or a FIFO (reading it would wait for ever). Where that
+            // cannot be told (no statx: not Linux), every file is copied again: slower, never wrong.
+            File.Delete(entry.FullName);
+            File.Copy(from, entry.FullName);
+            copied[name] = was with { Equal = Stamps.Of(from, entry.FullName, takenAt) };
         }
     }
 
-    private static bool SameContent(string a, string b)
+    private bool SameContent(string a, string b)
     {
         const int Chunk = 64 * 1024;
+        Interlocked.Increment(ref _comparisons);
         using var first = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
         using var second = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
         if (first.Length != second.Length)

@@ -89,6 +89,39 @@ public sealed class ScratchFoldersTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_OnceTheStampsAreSettled_ReadsNoFile_YetSeesAChangeThatKeptSizeAndTime()
+    {
+        var (scratch, folder, expected) = PrepareFirst();
+        Thread.Sleep(SettleTime);
+        scratch.Prepare("w-1"); // the copies' ctimes were too new to trust when stamped: each file is compared once more
+        var compared = scratch.Comparisons;
+        Assert.True(compared >= 5, $"{compared} files compared");
+
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+        Assert.Equal(compared, scratch.Comparisons); // every stamp as it was: no file read
+
+        var readme = Path.Combine(folder, "README.md");
+        var written = File.GetLastWriteTimeUtc(readme);
+        File.WriteAllText(readme, "BASE\n"); // same size, same inode
+        File.SetLastWriteTimeUtc(readme, written); // and its old time: only its ctime says it changed
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+        Assert.Equal(expected, Tree(folder));
+        Assert.Equal(compared + 1, scratch.Comparisons);
+    }
+
+    [Fact]
+    public void Prepare_OnceTheStampsAreSettled_StillFollowsASourceFileThatChanged()
+    {
+        var (scratch, folder, _) = PrepareFirst();
+        Thread.Sleep(SettleTime);
+        scratch.Prepare("w-1");
+
+        File.WriteAllText(Path.Combine(Source, "README.md"), "BASE\n"); // same size
+        Assert.Equal(folder, scratch.Prepare("w-1"));
+        Assert.Equal("BASE\n", File.ReadAllText(Path.Combine(folder, "README.md")));
+    }
+
+    [Fact]
     public void Prepare_AgainWithNothingChanged_CreatesNothing()
     {
         var scratch = new ScratchFolders(Source, Root);
@@ -238,6 +271,9 @@ public sealed class ScratchFoldersTests : IDisposable
         File.Delete(path);
         CliRunner.Run(folder, "mkfifo", ["-m", Convert.ToString((int)File.GetUnixFileMode(Path.Combine(Source, name)), 8), path]);
     }
+
+    // Longer than FileStamp's margin for file systems with nanosecond times (50 ms): stamps read after it are trusted.
+    private static readonly TimeSpan SettleTime = TimeSpan.FromMilliseconds(80);
 
     /// <summary>Worker w-1's folder prepared the first time, and its tree then: what every put-back must give again.</summary>
     private (ScratchFolders Scratch, string Folder, SortedDictionary<string, string> Expected) PrepareFirst()
