@@ -48,6 +48,12 @@ internal static class RunBench
 
         Console.WriteLine($"machine: {Report.Machine()}");
         RunTargets.StateDir = options.StateDir;
+        RunTargets.RepoFiles = options.RepoFiles;
+        if (options.RepoFiles > 0)
+        {
+            Console.WriteLine($"uet's repositories hold {options.RepoFiles} more files of 4 KiB");
+        }
+
         if (options.StateDir is not null)
         {
             Directory.CreateDirectory(options.StateDir);

@@ -41,6 +41,9 @@ internal sealed record RunBenchOptions
     /// <summary>Where the state databases go, when not in each repository (e.g. repositories on tmpfs, state on disk).</summary>
     public string? StateDir { get; init; }
 
+    /// <summary>Files of 4 KiB besides README.md in each uet repository (the scratch folder each worker keeps and puts back).</summary>
+    public int RepoFiles { get; init; }
+
     public const string Usage = """
         uet run benchmark: uet run of generated no-op DAGs (command true, isolation none, every transition durable)
         against GNU make -j and ninja on the same DAG, and the makespan of a DAG of sleep tasks against its lower bound.
@@ -60,6 +63,8 @@ internal sealed record RunBenchOptions
           --no-makespan               skip the sleep DAG
           --warm-up 1000              no-op tasks uet runs first, not reported (steady state: .NET's JIT tiering done)
           --no-baselines              uet alone, no make or ninja (to compare two builds of uet; no verdict)
+          --repo-files 0              files of 4 KiB (in folders of 100) besides README.md in uet's repository: the
+                                      tree each worker's scratch folder copies and puts back before every task
           --dir DIR                   where to create the repositories (default: a temp dir, deleted afterwards)
           --json FILE                 also write the figures as JSON
         """;
@@ -86,6 +91,7 @@ internal sealed record RunBenchOptions
                 "--no-baselines" => options with { Baselines = false },
                 "--dir" => options with { Dir = Value() },
                 "--state-dir" => options with { StateDir = Value() },
+                "--repo-files" => options with { RepoFiles = Int(Value()) },
                 "--json" => options with { Json = Value() },
                 _ => throw new ArgumentException($"unknown argument '{args[i]}'"),
             };

@@ -14,6 +14,9 @@ internal static class RunTargets
     /// <summary>Where uet's state databases go; null = in each repository (<c>.state/uet.db</c>).</summary>
     public static string? StateDir { get; set; }
 
+    /// <summary>Files of 4 KiB besides README.md in each repository uet runs in.</summary>
+    public static int RepoFiles { get; set; }
+
     /// <summary>uet run of the DAG in a fresh one-commit repository; returns the run's own elapsed time in seconds.</summary>
     public static async Task<double> UetAsync(string root, RunDag dag, int workers, SqliteSynchronous synchronous)
     {
@@ -22,8 +25,15 @@ internal static class RunTargets
         try
         {
             await File.WriteAllTextAsync(repo + "/README.md", "bench\n");
+            for (var i = 0; i < RepoFiles; i++)
+            {
+                var folder = Path.Combine(repo, "src", "d" + (i / 100).ToString(CultureInfo.InvariantCulture));
+                Directory.CreateDirectory(folder);
+                await File.WriteAllTextAsync(Path.Combine(folder, $"f{i.ToString(CultureInfo.InvariantCulture)}.txt"), new string((char)('a' + (i % 26)), 4095) + "\n");
+            }
+
             await GitAsync(repo, "init", "-q", "-b", "main");
-            await GitAsync(repo, "add", "README.md");
+            await GitAsync(repo, "add", ".");
             await GitAsync(repo, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "-m", "init");
             var ct = CancellationToken.None;
             var database = StateDir is null ? Path.Combine(repo, ".state", "uet.db") : Path.Combine(StateDir, Path.GetFileName(repo) + ".db");
