@@ -28,18 +28,12 @@ internal static unsafe partial class FileKind
     }
 
     /// <summary>
-    /// Whether <paramref name="path"/> (a link is not followed) is a regular file with no other name (no hard link
-    /// elsewhere, not a FIFO or a device); null when this cannot be told here (not Linux, no statx) or the file is gone.
+    /// What <paramref name="path"/> is (a link is not followed), from one statx: its type, its number of names, its
+    /// permissions, its size and its <see cref="FileStamp"/> (null when the file system does not give inode, size and
+    /// change time). Null when this cannot be told here (not Linux, no statx) or the file is gone.
     /// </summary>
-    public static bool? IsLoneRegularFile(string path) => Inspect(path, out _);
-
-    /// <summary>
-    /// <see cref="IsLoneRegularFile"/>, and the file's <paramref name="stamp"/> (null when the file system does not
-    /// give its inode, size and change time).
-    /// </summary>
-    public static bool? Inspect(string path, out FileStamp? stamp)
+    public static FileFacts? Facts(string path)
     {
-        stamp = null;
         if (!_available)
         {
             return null;
@@ -59,19 +53,24 @@ internal static unsafe partial class FileKind
             return null;
         }
 
+        const uint Stamped = StatxChangeTime | StatxInode | StatxSize;
         var given = *(uint*)buffer;
         var nlink = *(uint*)(buffer + 16);
         var mode = *(ushort*)(buffer + 28);
-        if ((given & (StatxChangeTime | StatxInode | StatxSize)) == (StatxChangeTime | StatxInode | StatxSize))
-        {
-            stamp = new FileStamp(*(ulong*)(buffer + 32), *(ulong*)(buffer + 40), *(long*)(buffer + 96), *(uint*)(buffer + 104));
-        }
-
-        return (mode & 0xF000) == 0x8000 && nlink == 1;
+        var size = *(ulong*)(buffer + 40);
+        var stamp = (given & Stamped) == Stamped ? new FileStamp(*(ulong*)(buffer + 32), size, *(long*)(buffer + 96), *(uint*)(buffer + 104)) : (FileStamp?)null;
+        return new FileFacts((mode & 0xF000) == 0x8000, (mode & 0xF000) == 0xA000, nlink, (UnixFileMode)(mode & 0xFFF), (long)size, stamp);
     }
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
+}
+
+/// <summary>What statx says of a path (see <see cref="FileKind.Facts"/>).</summary>
+internal readonly record struct FileFacts(bool IsRegular, bool IsLink, uint Names, UnixFileMode Mode, long Size, FileStamp? Stamp)
+{
+    /// <summary>A regular file with no other name: no hard link elsewhere, not a FIFO or a device.</summary>
+    public bool IsLoneRegular => IsRegular && Names == 1;
 }
 
 /// <summary>

@@ -93,12 +93,8 @@ internal sealed class ScratchFolders(string source, string root)
 
     private sealed record Stamps(FileStamp Source, FileStamp Copy, DateTimeOffset TakenAt)
     {
-        public static Stamps? Of(string source, string copy, DateTimeOffset takenAt)
-        {
-            _ = FileKind.Inspect(source, out var sourceStamp);
-            _ = FileKind.Inspect(copy, out var copyStamp);
-            return Of(sourceStamp, copyStamp, takenAt);
-        }
+        public static Stamps? Of(string source, string copy, DateTimeOffset takenAt) =>
+            Of(FileKind.Facts(source)?.Stamp, FileKind.Facts(copy)?.Stamp, takenAt);
 
         public static Stamps? Of(FileStamp? source, FileStamp? copy, DateTimeOffset takenAt) =>
             source is { } s && copy is { } c ? new Stamps(s, c, takenAt) : null;
@@ -182,7 +178,10 @@ internal sealed class ScratchFolders(string source, string root)
         {
             var name = relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
             var isDirectory = entry is DirectoryInfo;
-            if (entry.LinkTarget is not null || !copied.TryGetValue(name, out var was) || was.IsDirectory != isDirectory)
+            // A file is known by one statx (Linux): type, names, mode, size and stamp; a folder, and anything where there
+            // is no statx, by .NET.
+            var facts = isDirectory ? null : FileKind.Facts(entry.FullName);
+            if ((facts?.IsLink ?? entry.LinkTarget is not null) || !copied.TryGetValue(name, out var was) || was.IsDirectory != isDirectory)
             {
                 // Added by the tool, or a file turned into a folder or a link (a link is removed, never followed).
                 if (!TryDelete(entry.FullName))
@@ -206,12 +205,12 @@ internal sealed class ScratchFolders(string source, string root)
             }
 
             var from = Path.Combine(source, name);
-            if (FileKind.Inspect(entry.FullName, out var copyStamp) == true && ModeOf(entry) == was.Mode && ((FileInfo)entry).Length == was.Length)
+            if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length)
             {
-                _ = FileKind.Inspect(from, out var sourceStamp);
-                if (was.Equal?.Unchanged(sourceStamp, copyStamp) == true || SameContent(from, entry.FullName))
+                var sourceStamp = FileKind.Facts(from)?.Stamp;
+                if (was.Equal?.Unchanged(sourceStamp, copy.Stamp) == true || SameContent(from, entry.FullName))
                 {
-                    copied[name] = was with { Equal = Stamps.Of(sourceStamp, copyStamp, takenAt) };
+                    copied[name] = was with { Equal = Stamps.Of(sourceStamp, copy.Stamp, takenAt) };
                     continue;
                 }
             }
