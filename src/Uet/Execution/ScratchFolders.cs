@@ -207,10 +207,20 @@ internal sealed class ScratchFolders(string source, string root)
             var from = Path.Combine(source, name);
             if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length)
             {
-                var sourceStamp = FileKind.Facts(from)?.Stamp;
-                if (was.Equal?.Unchanged(sourceStamp, copy.Stamp) == true || SameContent(from, entry.FullName))
+                if (was.Equal?.Unchanged(FileKind.Facts(from)?.Stamp, copy.Stamp) == true)
                 {
-                    copied[name] = was with { Equal = Stamps.Of(sourceStamp, copy.Stamp, takenAt) };
+                    continue;
+                }
+
+                // Flushed, then stamped, then compared: a process left behind that writes the copy through a shared
+                // memory map sets its ctime only when it first writes a clean page, so a page left dirty could change
+                // again later without a trace; a flushed one cannot.
+                FileKind.Flush(from);
+                FileKind.Flush(entry.FullName);
+                var stamps = Stamps.Of(from, entry.FullName, takenAt);
+                if (SameContent(from, entry.FullName))
+                {
+                    copied[name] = was with { Equal = stamps };
                     continue;
                 }
             }
