@@ -77,6 +77,42 @@ internal static unsafe partial class FileKind
         _ = SyncFileRange((int)file.DangerousGetHandle(), 0, 0, SyncWaitBefore | SyncWrite | SyncWaitAfter);
     }
 
+    /// <summary>
+    /// Whether the file system holding <paramref name="path"/> is one known to set a file's ctime on every kind of
+    /// change, writes through a memory map included (ext2/3/4, XFS, Btrfs); tmpfs, for one, does not for those.
+    /// </summary>
+    public static bool KeepsChangeTimes(string path)
+    {
+        if (!_available)
+        {
+            return false;
+        }
+
+        var buffer = stackalloc byte[StatfsBytes];
+        try
+        {
+            if (Statfs(path, buffer) != 0)
+            {
+                return false;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
+
+        // f_type comes first in struct statfs, as a long on 64-bit Linux.
+        return *(long*)buffer is Ext4Magic or XfsMagic or BtrfsMagic;
+    }
+
+    private const int StatfsBytes = 256; // struct statfs is 120 bytes on x86-64 and arm64
+    private const long Ext4Magic = 0xEF53; // ext2, ext3 and ext4
+    private const long XfsMagic = 0x58465342;
+    private const long BtrfsMagic = 0x9123683E;
+
+    [LibraryImport("libc", EntryPoint = "statfs", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Statfs(string path, byte* buffer);
+
     private const uint SyncWaitBefore = 1;
     private const uint SyncWrite = 2;
     private const uint SyncWaitAfter = 4;

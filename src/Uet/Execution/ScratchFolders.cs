@@ -14,7 +14,8 @@ namespace Uet.Execution;
 /// attempt was most of uet's own time per task. Whatever the compare cannot walk (a folder the tool made unreadable)
 /// gets a fresh copy instead. A file is read (both copies, byte by byte) only when it may have changed: once the source
 /// file and its copy have been found equal, their <see cref="FileStamp"/>s (inode, size, ctime) are kept, and while
-/// both stay the same and were settled when read, neither was written since (Linux; elsewhere every file is copied again).
+/// both stay the same and were settled when read, neither was written since (Linux on ext4, XFS or Btrfs; on other file
+/// systems every file is compared, and without statx every file is copied again).
 /// </remarks>
 internal sealed class ScratchFolders(string source, string root)
 {
@@ -29,7 +30,7 @@ internal sealed class ScratchFolders(string source, string root)
         {
             try
             {
-                PutBack(made.Folder, made.Entries);
+                PutBack(made);
                 return made.Folder;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -54,7 +55,7 @@ internal sealed class ScratchFolders(string source, string root)
 
         var entries = new Dictionary<string, Entry>(StringComparer.Ordinal);
         Copy(source, folder, string.Empty, entries);
-        _made[workerId] = new Scratch(folder, entries);
+        _made[workerId] = new Scratch(folder, entries, FileKind.KeepsChangeTimes(folder) && FileKind.KeepsChangeTimes(source));
         return folder;
     }
 
@@ -83,7 +84,10 @@ internal sealed class ScratchFolders(string source, string root)
     // The clock ctimes come from (the system's), never a run's test clock: a stamp is trusted by comparing the two.
     private static readonly TimeProvider FileClock = TimeProvider.System;
 
-    private sealed record Scratch(string Folder, Dictionary<string, Entry> Entries);
+    /// <param name="Folder">The worker's folder.</param>
+    /// <param name="Entries">What was copied into it, by path relative to it.</param>
+    /// <param name="TrustsStamps">Both trees are on file systems whose ctimes see every change (else every file is compared).</param>
+    private sealed record Scratch(string Folder, Dictionary<string, Entry> Entries, bool TrustsStamps);
 
     /// <param name="IsDirectory">A folder, else a file.</param>
     /// <param name="Length">A file's size.</param>
@@ -93,8 +97,8 @@ internal sealed class ScratchFolders(string source, string root)
 
     private sealed record Stamps(FileStamp Source, FileStamp Copy, DateTimeOffset TakenAt)
     {
-        public static Stamps? Of(string source, string copy, DateTimeOffset takenAt) =>
-            Of(FileKind.Facts(source)?.Stamp, FileKind.Facts(copy)?.Stamp, takenAt);
+        public static Stamps? Of(string source, string copy, DateTimeOffset? takenAt) =>
+            takenAt is { } at ? Of(FileKind.Facts(source)?.Stamp, FileKind.Facts(copy)?.Stamp, at) : null;
 
         public static Stamps? Of(FileStamp? source, FileStamp? copy, DateTimeOffset takenAt) =>
             source is { } s && copy is { } c ? new Stamps(s, c, takenAt) : null;
@@ -132,8 +136,9 @@ internal sealed class ScratchFolders(string source, string root)
         }
     }
 
-    private void PutBack(string folder, Dictionary<string, Entry> copied)
+    private void PutBack(Scratch made)
     {
+        var (folder, copied) = (made.Folder, made.Entries);
         var top = new DirectoryInfo(folder);
         if (top.LinkTarget is not null || !top.Exists)
         {
@@ -149,7 +154,7 @@ internal sealed class ScratchFolders(string source, string root)
         var seen = new HashSet<string>(StringComparer.Ordinal) { string.Empty };
         // Read before any file is: a stamp is trusted only if no change after this time could have kept it.
         var takenAt = FileClock.GetUtcNow();
-        Walk(folder, string.Empty, copied, seen, takenAt);
+        Walk(folder, string.Empty, copied, seen, made.TrustsStamps ? takenAt : null);
         if (seen.Count == copied.Count)
         {
             return;
@@ -172,7 +177,12 @@ internal sealed class ScratchFolders(string source, string root)
         }
     }
 
-    private void Walk(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen, DateTimeOffset takenAt)
+    /// <param name="folder">The folder walked.</param>
+    /// <param name="relative">Its path relative to the worker's folder.</param>
+    /// <param name="copied">What was copied, by relative path; a file's stamps are updated.</param>
+    /// <param name="seen">Filled with the relative paths found.</param>
+    /// <param name="takenAt">When the walk began; null when stamps are not to be trusted (see <see cref="Scratch.TrustsStamps"/>).</param>
+    private void Walk(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen, DateTimeOffset? takenAt)
     {
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
         {
@@ -207,21 +217,30 @@ internal sealed class ScratchFolders(string source, string root)
             var from = Path.Combine(source, name);
             if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length)
             {
-                if (was.Equal?.Unchanged(FileKind.Facts(from)?.Stamp, copy.Stamp) == true)
+                if (takenAt is null)
+                {
+                    if (SameContent(from, entry.FullName))
+                    {
+                        continue;
+                    }
+                }
+                else if (was.Equal?.Unchanged(FileKind.Facts(from)?.Stamp, copy.Stamp) == true)
                 {
                     continue;
                 }
-
-                // Flushed, then stamped, then compared: a process left behind that writes the copy through a shared
-                // memory map sets its ctime only when it first writes a clean page, so a page left dirty could change
-                // again later without a trace; a flushed one cannot.
-                FileKind.Flush(from);
-                FileKind.Flush(entry.FullName);
-                var stamps = Stamps.Of(from, entry.FullName, takenAt);
-                if (SameContent(from, entry.FullName))
+                else
                 {
-                    copied[name] = was with { Equal = stamps };
-                    continue;
+                    // Flushed, then stamped, then compared: a process left behind that writes the copy through a shared
+                    // memory map sets its ctime only when it first writes a clean page, so a page left dirty could change
+                    // again later without a trace; a flushed one cannot.
+                    FileKind.Flush(from);
+                    FileKind.Flush(entry.FullName);
+                    var stamps = Stamps.Of(from, entry.FullName, takenAt.Value);
+                    if (SameContent(from, entry.FullName))
+                    {
+                        copied[name] = was with { Equal = stamps };
+                        continue;
+                    }
                 }
             }
 

@@ -127,6 +127,40 @@ public sealed class ScratchFoldersTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_OnTmpfs_ComparesEveryFile_ForItsCtimeMissesWritesThroughAMap()
+    {
+        // tmpfs sets no ctime for a write through a memory map, flushed or not: there a stamp proves nothing.
+        var shm = "/dev/shm";
+        if (!Directory.Exists(shm) || FileKind.KeepsChangeTimes(shm))
+        {
+            return; // no tmpfs here to try
+        }
+
+        var dir = Path.Combine(shm, "uet-test-" + Guid.NewGuid().ToString("N"));
+        var source = Path.Combine(dir, "source");
+        Directory.CreateDirectory(source);
+        try
+        {
+            File.WriteAllText(Path.Combine(source, "README.md"), "base\n");
+            var scratch = new ScratchFolders(source, Path.Combine(dir, "run"));
+            var folder = scratch.Prepare("w-1");
+            using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(Path.Combine(folder, "README.md"), FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
+            using var view = map.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
+            view.Write(0, (byte)'b');
+            Settle();
+            scratch.Prepare("w-1");
+
+            view.Write(0, (byte)'X');
+            scratch.Prepare("w-1");
+            Assert.Equal("base\n", File.ReadAllText(Path.Combine(folder, "README.md")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void FileStamp_FarOutsideTheCalendar_IsJudgedWithoutAnError()
     {
         var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
