@@ -73,9 +73,26 @@ internal static unsafe partial class FileKind
             return;
         }
 
-        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-        _ = SyncFileRange((int)file.DangerousGetHandle(), 0, 0, SyncWaitBefore | SyncWrite | SyncWaitAfter);
+        // Never blocks (a FIFO put in its place opens at once), never follows a link; a file gone or unopenable has
+        // nothing to flush, and the comparison after this finds what it is.
+        var fd = Open(path, OpenReadOnly | OpenNonBlocking | OpenNoFollow | OpenCloseOnExec);
+        if (fd >= 0)
+        {
+            _ = SyncFileRange(fd, 0, 0, SyncWaitBefore | SyncWrite | SyncWaitAfter);
+            _ = Close(fd);
+        }
     }
+
+    private const int OpenReadOnly = 0;
+    private const int OpenNonBlocking = 0x800; // the same on x86-64 and arm64
+    private static readonly int OpenNoFollow = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+    private const int OpenCloseOnExec = 0x80000; // x86-64 and arm64
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
 
     /// <summary>
     /// Whether the file system holding <paramref name="path"/> is one known to set a file's ctime on every kind of

@@ -97,8 +97,10 @@ public sealed class ScratchFoldersTests : IDisposable
         var compared = scratch.Comparisons;
         Assert.True(compared >= 5, $"{compared} files compared");
 
+        // Every stamp as it was: no file read. On tmpfs, overlayfs...: stamps prove nothing, and every file is read.
+        var trusted = FileKind.KeepsChangeTimes(_dir.Path);
         Assert.Equal(folder, scratch.Prepare("w-1"));
-        Assert.Equal(compared, scratch.Comparisons); // every stamp as it was: no file read
+        Assert.Equal(trusted ? compared : 2 * compared, scratch.Comparisons);
 
         var readme = Path.Combine(folder, "README.md");
         var written = File.GetLastWriteTimeUtc(readme);
@@ -106,7 +108,7 @@ public sealed class ScratchFoldersTests : IDisposable
         File.SetLastWriteTimeUtc(readme, written); // and its old time: only its ctime says it changed
         Assert.Equal(folder, scratch.Prepare("w-1"));
         Assert.Equal(expected, Tree(folder));
-        Assert.Equal(compared + 1, scratch.Comparisons);
+        Assert.Equal(trusted ? compared + 1 : 3 * compared, scratch.Comparisons);
     }
 
     [Fact]
