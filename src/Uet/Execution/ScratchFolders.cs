@@ -215,33 +215,11 @@ internal sealed class ScratchFolders(string source, string root)
             }
 
             var from = Path.Combine(source, name);
-            if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length)
+            if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length
+                && StillEqual(from, entry.FullName, copy, was.Equal, takenAt, out var equal))
             {
-                if (takenAt is null)
-                {
-                    if (SameContent(from, entry.FullName))
-                    {
-                        continue;
-                    }
-                }
-                else if (was.Equal?.Unchanged(FileKind.Facts(from)?.Stamp, copy.Stamp) == true)
-                {
-                    continue;
-                }
-                else
-                {
-                    // Flushed, then stamped, then compared: a process left behind that writes the copy through a shared
-                    // memory map sets its ctime only when it first writes a clean page, so a page left dirty could change
-                    // again later without a trace; a flushed one cannot.
-                    FileKind.Flush(from);
-                    FileKind.Flush(entry.FullName);
-                    var stamps = Stamps.Of(from, entry.FullName, takenAt.Value);
-                    if (SameContent(from, entry.FullName))
-                    {
-                        copied[name] = was with { Equal = stamps };
-                        continue;
-                    }
-                }
+                copied[name] = was with { Equal = equal };
+                continue;
             }
 
             // Deleted, not written over or chmod-ed: it may be a hard link to a file elsewhere (then even with the same
@@ -251,6 +229,33 @@ internal sealed class ScratchFolders(string source, string root)
             File.Copy(from, entry.FullName);
             copied[name] = was with { Equal = Stamps.Of(from, entry.FullName, takenAt) };
         }
+    }
+
+    /// <summary>
+    /// Whether a copy (a lone regular file of its source's mode and size) still equals its source: by their stamps when
+    /// those can tell (<paramref name="takenAt"/> set and <paramref name="known"/> unchanged and settled), else byte by
+    /// byte. <paramref name="equal"/>: the stamps to keep for next time.
+    /// </summary>
+    private bool StillEqual(string from, string path, FileFacts copy, Stamps? known, DateTimeOffset? takenAt, out Stamps? equal)
+    {
+        equal = known;
+        if (takenAt is not { } at)
+        {
+            return SameContent(from, path);
+        }
+
+        if (known?.Unchanged(FileKind.Facts(from)?.Stamp, copy.Stamp) == true)
+        {
+            return true;
+        }
+
+        // Flushed, then stamped, then compared: a process left behind that writes the copy through a shared memory map
+        // sets its ctime only when it first writes a clean page, so a page left dirty could change again later without
+        // a trace; a flushed one cannot.
+        FileKind.Flush(from);
+        FileKind.Flush(path);
+        equal = Stamps.Of(from, path, at);
+        return SameContent(from, path);
     }
 
     private bool SameContent(string a, string b)
