@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Uet.Execution;
 
@@ -68,20 +69,51 @@ internal static unsafe partial class FileKind
     /// </summary>
     public static void Flush(string path)
     {
-        if (!_available)
+        // A file gone, or no longer a regular file, has nothing to flush; the comparison after this finds what it is.
+        using var file = _available ? OpenRegularFile(path) : null;
+        if (file is not null)
         {
-            return;
-        }
-
-        // Never blocks (a FIFO put in its place opens at once), never follows a link; a file gone or unopenable has
-        // nothing to flush, and the comparison after this finds what it is.
-        var fd = Open(path, OpenReadOnly | OpenNonBlocking | OpenNoFollow | OpenCloseOnExec);
-        if (fd >= 0)
-        {
-            _ = SyncFileRange(fd, 0, 0, SyncWaitBefore | SyncWrite | SyncWaitAfter);
-            _ = Close(fd);
+            _ = SyncFileRange((int)file.DangerousGetHandle(), 0, 0, SyncWaitBefore | SyncWrite | SyncWaitAfter);
         }
     }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> for reading if it is a regular file; null when it is anything else (a FIFO, a
+    /// device, a link: not followed) or cannot be opened. On Linux the open never blocks, so a FIFO a process put in
+    /// the file's place is refused at once instead of waiting for a writer; elsewhere it is .NET's plain open.
+    /// </summary>
+    public static SafeFileHandle? OpenRegularFile(string path)
+    {
+        if (!_available)
+        {
+            try
+            {
+                return File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+
+        var fd = Open(path, OpenReadOnly | OpenNonBlocking | OpenNoFollow | OpenCloseOnExec);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        var file = new SafeFileHandle(fd, ownsHandle: true);
+        var buffer = stackalloc byte[StatxBytes];
+        if (Statx(fd, string.Empty, AtEmptyPath, StatxType, buffer) != 0 || (*(ushort*)(buffer + 28) & 0xF000) != 0x8000)
+        {
+            file.Dispose();
+            return null;
+        }
+
+        return file;
+    }
+
+    private const int AtEmptyPath = 0x1000;
 
     private const int OpenReadOnly = 0;
     private const int OpenNonBlocking = 0x800; // the same on x86-64 and arm64
@@ -91,8 +123,6 @@ internal static unsafe partial class FileKind
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
 
-    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-    private static partial int Close(int fd);
 
     /// <summary>
     /// Whether the file system holding <paramref name="path"/> is one known to set a file's ctime on every kind of

@@ -262,8 +262,16 @@ internal sealed class ScratchFolders(string source, string root)
     {
         const int Chunk = 64 * 1024;
         Interlocked.Increment(ref _comparisons);
-        using var first = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
-        using var second = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+        // Opened only if still regular files, without blocking: a FIFO put in place since the statx is not waited on.
+        using var firstFile = FileKind.OpenRegularFile(a);
+        using var secondFile = FileKind.OpenRegularFile(b);
+        if (firstFile is null || secondFile is null)
+        {
+            return false;
+        }
+
+        using var first = new FileStream(firstFile, FileAccess.Read, 1);
+        using var second = new FileStream(secondFile, FileAccess.Read, 1);
         if (first.Length != second.Length)
         {
             return false;

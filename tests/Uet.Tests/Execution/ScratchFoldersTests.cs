@@ -163,6 +163,27 @@ public sealed class ScratchFoldersTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenRegularFile_RefusesAFifoAtOnce_AndALink_AndOpensAFile()
+    {
+        var fifo = Path.Combine(_dir.Path, "fifo");
+        CliRunner.Run(_dir.Path, "mkfifo", [fifo]);
+        var file = _dir.Write("file.txt", "content\n");
+        var link = Path.Combine(_dir.Path, "link");
+        File.CreateSymbolicLink(link, file);
+
+        // Nobody ever opens the FIFO for writing: an open that blocks would never return.
+        var opening = Task.Run(() => FileKind.OpenRegularFile(fifo));
+        Assert.Same(opening, await Task.WhenAny(opening, Task.Delay(TimeSpan.FromSeconds(10))));
+        Assert.Null(await opening);
+        Assert.Null(FileKind.OpenRegularFile(link));
+        Assert.Null(FileKind.OpenRegularFile(Path.Combine(_dir.Path, "missing")));
+        using var opened = FileKind.OpenRegularFile(file);
+        Assert.NotNull(opened);
+        using var stream = new FileStream(opened, FileAccess.Read, 1);
+        Assert.Equal("content\n", new StreamReader(stream).ReadToEnd());
+    }
+
+    [Fact]
     public void FileStamp_FarOutsideTheCalendar_IsJudgedWithoutAnError()
     {
         var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
