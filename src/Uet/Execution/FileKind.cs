@@ -33,7 +33,28 @@ internal static unsafe partial class FileKind
     /// permissions, its size and its <see cref="FileStamp"/> (null when the file system does not give inode, size and
     /// change time). Null when this cannot be told here (not Linux, no statx) or the file is gone.
     /// </summary>
-    public static FileFacts? Facts(string path)
+    public static FileFacts? Facts(string path) => FactsAt(AtFdCwd, path);
+
+    /// <summary>
+    /// <see cref="Facts(string)"/> of the entry <paramref name="name"/> of an open <paramref name="folder"/>: one step of
+    /// path lookup instead of one per folder of the whole path. Without the folder, <paramref name="path"/> is used.
+    /// </summary>
+    public static FileFacts? Facts(SafeFileHandle? folder, string name, string path) =>
+        folder is null ? FactsAt(AtFdCwd, path) : FactsAt((int)folder.DangerousGetHandle(), name);
+
+    /// <summary>Opens <paramref name="path"/> as a folder to look its entries up by name; null when it is not one (a link is not followed) or there is no statx.</summary>
+    public static SafeFileHandle? OpenFolder(string path)
+    {
+        if (!_available)
+        {
+            return null;
+        }
+
+        var fd = Open(path, OpenReadOnly | OpenDirectory | OpenNoFollow | OpenCloseOnExec);
+        return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    private static FileFacts? FactsAt(int directory, string path)
     {
         if (!_available)
         {
@@ -43,7 +64,7 @@ internal static unsafe partial class FileKind
         var buffer = stackalloc byte[StatxBytes];
         try
         {
-            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxNlink | StatxChangeTime | StatxInode | StatxSize, buffer) != 0)
+            if (Statx(directory, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxNlink | StatxChangeTime | StatxInode | StatxSize, buffer) != 0)
             {
                 return null;
             }
@@ -118,6 +139,7 @@ internal static unsafe partial class FileKind
     private const int OpenReadOnly = 0;
     private const int OpenNonBlocking = 0x800; // the same on x86-64 and arm64
     private static readonly int OpenNoFollow = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x8000 : 0x20000;
+    private static readonly int OpenDirectory = RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? 0x4000 : 0x10000;
     private const int OpenCloseOnExec = 0x80000; // x86-64 and arm64
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
@@ -171,7 +193,7 @@ internal static unsafe partial class FileKind
     private static partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
 }
 
-/// <summary>What statx says of a path (see <see cref="FileKind.Facts"/>).</summary>
+/// <summary>What statx says of a path (see <see cref="FileKind.Facts(string)"/>).</summary>
 internal readonly record struct FileFacts(bool IsRegular, bool IsLink, uint Names, UnixFileMode Mode, long Size, FileStamp? Stamp)
 {
     /// <summary>A regular file with no other name: no hard link elsewhere, not a FIFO or a device.</summary>

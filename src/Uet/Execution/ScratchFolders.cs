@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Win32.SafeHandles;
 
 namespace Uet.Execution;
 
@@ -184,13 +185,17 @@ internal sealed class ScratchFolders(string source, string root)
     /// <param name="takenAt">When the walk began; null when stamps are not to be trusted (see <see cref="Scratch.TrustsStamps"/>).</param>
     private void Walk(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen, DateTimeOffset? takenAt)
     {
+        // Entries are looked up by name in these two (one path step each, not the whole path: most of a put-back's
+        // time on a large tree); by path where they cannot be opened.
+        using var copyFolder = FileKind.OpenFolder(folder);
+        using var sourceFolder = FileKind.OpenFolder(relative.Length == 0 ? source : Path.Combine(source, relative));
         foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
         {
             var name = relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
             var isDirectory = entry is DirectoryInfo;
             // A file is known by one statx (Linux): type, names, mode, size and stamp; a folder, and anything where there
             // is no statx, by .NET.
-            var facts = isDirectory ? null : FileKind.Facts(entry.FullName);
+            var facts = isDirectory ? null : FileKind.Facts(copyFolder, entry.Name, entry.FullName);
             if ((facts?.IsLink ?? entry.LinkTarget is not null) || !copied.TryGetValue(name, out var was) || was.IsDirectory != isDirectory)
             {
                 // Added by the tool, or a file turned into a folder or a link (a link is removed, never followed).
@@ -216,7 +221,7 @@ internal sealed class ScratchFolders(string source, string root)
 
             var from = Path.Combine(source, name);
             if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length
-                && StillEqual(from, entry.FullName, copy, was.Equal, takenAt, out var equal))
+                && StillEqual(from, entry.FullName, copy, was.Equal, takenAt, (sourceFolder, entry.Name), out var equal))
             {
                 copied[name] = was with { Equal = equal };
                 continue;
@@ -234,9 +239,9 @@ internal sealed class ScratchFolders(string source, string root)
     /// <summary>
     /// Whether a copy (a lone regular file of its source's mode and size) still equals its source: by their stamps when
     /// those can tell (<paramref name="takenAt"/> set and <paramref name="known"/> unchanged and settled), else byte by
-    /// byte. <paramref name="equal"/>: the stamps to keep for next time.
+    /// byte. <paramref name="sourceEntry"/>: the source file in its open folder; <paramref name="equal"/>: the stamps to keep for next time.
     /// </summary>
-    private bool StillEqual(string from, string path, FileFacts copy, Stamps? known, DateTimeOffset? takenAt, out Stamps? equal)
+    private bool StillEqual(string from, string path, FileFacts copy, Stamps? known, DateTimeOffset? takenAt, (SafeFileHandle? Folder, string Name) sourceEntry, out Stamps? equal)
     {
         equal = known;
         if (takenAt is not { } at)
@@ -244,7 +249,7 @@ internal sealed class ScratchFolders(string source, string root)
             return SameContent(from, path);
         }
 
-        if (known?.Unchanged(FileKind.Facts(from)?.Stamp, copy.Stamp) == true)
+        if (known?.Unchanged(FileKind.Facts(sourceEntry.Folder, sourceEntry.Name, from)?.Stamp, copy.Stamp) == true)
         {
             return true;
         }
