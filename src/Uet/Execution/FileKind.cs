@@ -81,7 +81,7 @@ internal static unsafe partial class FileKind
         var mode = *(ushort*)(buffer + 28);
         var size = *(ulong*)(buffer + 40);
         var stamp = (given & Stamped) == Stamped ? new FileStamp(*(ulong*)(buffer + 32), size, *(long*)(buffer + 96), *(uint*)(buffer + 104)) : (FileStamp?)null;
-        return new FileFacts((mode & 0xF000) == 0x8000, (mode & 0xF000) == 0xA000, nlink, (UnixFileMode)(mode & 0xFFF), (long)size, stamp);
+        return new FileFacts((mode & 0xF000) == 0x8000, (mode & 0xF000) == 0xA000, (mode & 0xF000) == 0x4000, nlink, (UnixFileMode)(mode & 0xFFF), (long)size, stamp);
     }
 
     /// <summary>
@@ -194,7 +194,7 @@ internal static unsafe partial class FileKind
 }
 
 /// <summary>What statx says of a path (see <see cref="FileKind.Facts(string)"/>).</summary>
-internal readonly record struct FileFacts(bool IsRegular, bool IsLink, uint Names, UnixFileMode Mode, long Size, FileStamp? Stamp)
+internal readonly record struct FileFacts(bool IsRegular, bool IsLink, bool IsDirectory, uint Names, UnixFileMode Mode, long Size, FileStamp? Stamp)
 {
     /// <summary>A regular file with no other name: no hard link elsewhere, not a FIFO or a device.</summary>
     public bool IsLoneRegular => IsRegular && Names == 1;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Enumeration;
 using Microsoft.Win32.SafeHandles;
 
 namespace Uet.Execution;
@@ -109,6 +110,9 @@ internal sealed class ScratchFolders(string source, string root)
             source == Source && copy == Copy && Source.Settled(TakenAt) && Copy.Settled(TakenAt);
     }
 
+    // Every entry, hidden ones included, and an unreadable folder is an error (the put-back then makes a fresh copy).
+    private static readonly EnumerationOptions Listing = new() { AttributesToSkip = 0, IgnoreInaccessible = false };
+
     private static void Copy(string from, string to, string relative, Dictionary<string, Entry> entries) =>
         Copy(from, to, relative, entries, FileClock.GetUtcNow());
 
@@ -189,19 +193,22 @@ internal sealed class ScratchFolders(string source, string root)
         // time on a large tree); by path where they cannot be opened.
         using var copyFolder = FileKind.OpenFolder(folder);
         using var sourceFolder = FileKind.OpenFolder(relative.Length == 0 ? source : Path.Combine(source, relative));
-        foreach (var entry in new DirectoryInfo(folder).EnumerateFileSystemInfos())
+        // Names and d_types only: .NET's FileSystemInfos would lstat every entry by its whole path first.
+        var listing = new FileSystemEnumerable<(string Name, bool IsDirectory)>(folder, static (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory), Listing);
+        foreach (var (entryName, listedAsDirectory) in listing)
         {
-            var name = relative.Length == 0 ? entry.Name : relative + "/" + entry.Name;
-            var isDirectory = entry is DirectoryInfo;
-            // A file is known by one statx (Linux): type, names, mode, size and stamp; a folder, and anything where there
-            // is no statx, by .NET.
-            var facts = isDirectory ? null : FileKind.Facts(copyFolder, entry.Name, entry.FullName);
-            if ((facts?.IsLink ?? entry.LinkTarget is not null) || !copied.TryGetValue(name, out var was) || was.IsDirectory != isDirectory)
+            var path = Path.Combine(folder, entryName);
+            var name = relative.Length == 0 ? entryName : relative + "/" + entryName;
+            // One statx (Linux) says what the entry is: type, names, mode, size and stamp; .NET where there is none.
+            var facts = FileKind.Facts(copyFolder, entryName, path);
+            var isDirectory = facts?.IsDirectory ?? listedAsDirectory;
+            var isLink = facts?.IsLink ?? (listedAsDirectory ? new DirectoryInfo(path) : (FileSystemInfo)new FileInfo(path)).LinkTarget is not null;
+            if (isLink || !copied.TryGetValue(name, out var was) || was.IsDirectory != isDirectory)
             {
                 // Added by the tool, or a file turned into a folder or a link (a link is removed, never followed).
-                if (!TryDelete(entry.FullName))
+                if (!TryDelete(path))
                 {
-                    throw new IOException($"cannot remove {entry.FullName}, left by the last tool");
+                    throw new IOException($"cannot remove {path}, left by the last tool");
                 }
 
                 continue;
@@ -210,18 +217,18 @@ internal sealed class ScratchFolders(string source, string root)
             seen.Add(name);
             if (isDirectory)
             {
-                if (ModeOf(entry) != was.Mode)
+                if ((facts?.Mode ?? ModeOf(path)) != was.Mode)
                 {
-                    SetMode(entry.FullName, was.Mode);
+                    SetMode(path, was.Mode);
                 }
 
-                Walk(entry.FullName, name, copied, seen, takenAt);
+                Walk(path, name, copied, seen, takenAt);
                 continue;
             }
 
             var from = Path.Combine(source, name);
             if (facts is { IsLoneRegular: true } copy && copy.Mode == was.Mode && copy.Size == was.Length
-                && StillEqual(from, entry.FullName, copy, was.Equal, takenAt, (sourceFolder, entry.Name), out var equal))
+                && StillEqual(from, path, copy, was.Equal, takenAt, (sourceFolder, entryName), out var equal))
             {
                 copied[name] = was with { Equal = equal };
                 continue;
@@ -230,9 +237,9 @@ internal sealed class ScratchFolders(string source, string root)
             // Deleted, not written over or chmod-ed: it may be a hard link to a file elsewhere (then even with the same
             // content: the next tool would write through it), or a FIFO (reading it would wait for ever). Where that
             // cannot be told (no statx: not Linux), every file is copied again: slower, never wrong.
-            File.Delete(entry.FullName);
-            File.Copy(from, entry.FullName);
-            copied[name] = was with { Equal = Stamps.Of(from, entry.FullName, takenAt) };
+            File.Delete(path);
+            File.Copy(from, path);
+            copied[name] = was with { Equal = Stamps.Of(from, path, takenAt) };
         }
     }
 
