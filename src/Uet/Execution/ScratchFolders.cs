@@ -190,11 +190,26 @@ internal sealed class ScratchFolders(string source, string root)
     private void Walk(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen, DateTimeOffset? takenAt)
     {
         // Entries are looked up by name in these two (one path step each, not the whole path: most of a put-back's
-        // time on a large tree); by path where they cannot be opened.
-        using var copyFolder = FileKind.OpenFolder(folder);
-        using var sourceFolder = FileKind.OpenFolder(relative.Length == 0 ? source : Path.Combine(source, relative));
+        // time on a large tree); by path where they cannot be opened. Both are closed, and the listing read whole,
+        // before the subfolders are walked: a deep tree holds no descriptors per level.
+        List<(string Path, string Name)> subfolders = [];
+        using (var copyFolder = FileKind.OpenFolder(folder))
+        using (var sourceFolder = FileKind.OpenFolder(relative.Length == 0 ? source : Path.Combine(source, relative)))
+        {
+            WalkFiles(folder, relative, copied, seen, takenAt, copyFolder, sourceFolder, subfolders);
+        }
+
+        foreach (var (path, name) in subfolders)
+        {
+            Walk(path, name, copied, seen, takenAt);
+        }
+    }
+
+    /// <summary>One folder's entries put back; its subfolders (their modes put back first) are left to the caller.</summary>
+    private void WalkFiles(string folder, string relative, Dictionary<string, Entry> copied, HashSet<string> seen, DateTimeOffset? takenAt, SafeFileHandle? copyFolder, SafeFileHandle? sourceFolder, List<(string Path, string Name)> subfolders)
+    {
         // Names and d_types only: .NET's FileSystemInfos would lstat every entry by its whole path first.
-        var listing = new FileSystemEnumerable<(string Name, bool IsDirectory)>(folder, static (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory), Listing);
+        var listing = new FileSystemEnumerable<(string Name, bool IsDirectory)>(folder, static (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory), Listing).ToList();
         foreach (var (entryName, listedAsDirectory) in listing)
         {
             var path = Path.Combine(folder, entryName);
@@ -222,7 +237,7 @@ internal sealed class ScratchFolders(string source, string root)
                     SetMode(path, was.Mode);
                 }
 
-                Walk(path, name, copied, seen, takenAt);
+                subfolders.Add((path, name));
                 continue;
             }
 
@@ -334,8 +349,9 @@ internal sealed class ScratchFolders(string source, string root)
 
             return true;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
         {
+            // ArgumentException: a name that is not UTF-8, which .NET cannot name back (its mode reads as invalid).
             return false;
         }
     }

@@ -184,6 +184,20 @@ public sealed class ScratchFoldersTests : IDisposable
     }
 
     [Fact]
+    public void RemoveAll_AFolderWithANameThatIsNotUtf8_IsReportedLeftOver_NotThrown()
+    {
+        // .NET reads such a name with U+FFFD and cannot name it back: the folder cannot be deleted from here, and the
+        // run's end must say so (for 'uet clean'), not crash.
+        var (scratch, folder, _) = PrepareFirst();
+        CliRunner.Run(folder, "sh", ["-c", "mkdir \"$(printf 'bad\\376')\" && touch \"$(printf 'bad\\376')/x\""]);
+
+        var left = scratch.RemoveAll();
+
+        Assert.Equal([folder], left);
+        CliRunner.Run(_dir.Path, "rm", ["-rf", folder]);
+    }
+
+    [Fact]
     public void FileStamp_FarOutsideTheCalendar_IsJudgedWithoutAnError()
     {
         var now = DateTimeOffset.FromUnixTimeSeconds(1_800_000_000);
