@@ -33,14 +33,14 @@ internal static unsafe partial class FileKind
     /// permissions, its size and its <see cref="FileStamp"/> (null when the file system does not give inode, size and
     /// change time). Null when this cannot be told here (not Linux, no statx) or the file is gone.
     /// </summary>
-    public static FileFacts? Facts(string path) => FactsAt(AtFdCwd, path);
+    public static FileFacts? Facts(string path) => FactsAt(AtFdCwd, path, AtSymlinkNoFollow);
 
     /// <summary>
     /// <see cref="Facts(string)"/> of the entry <paramref name="name"/> of an open <paramref name="folder"/>: one step of
     /// path lookup instead of one per folder of the whole path. Without the folder, <paramref name="path"/> is used.
     /// </summary>
     public static FileFacts? Facts(SafeFileHandle? folder, string name, string path) =>
-        folder is null ? FactsAt(AtFdCwd, path) : FactsAt((int)folder.DangerousGetHandle(), name);
+        folder is null ? FactsAt(AtFdCwd, path, AtSymlinkNoFollow) : FactsAt((int)folder.DangerousGetHandle(), name, AtSymlinkNoFollow);
 
     /// <summary>Opens <paramref name="path"/> as a folder to look its entries up by name; null when it is not one (a link is not followed) or there is no statx.</summary>
     public static SafeFileHandle? OpenFolder(string path)
@@ -54,7 +54,7 @@ internal static unsafe partial class FileKind
         return fd < 0 ? null : new SafeFileHandle(fd, ownsHandle: true);
     }
 
-    private static FileFacts? FactsAt(int directory, string path)
+    private static FileFacts? FactsAt(int directory, string path, int flags)
     {
         if (!_available)
         {
@@ -64,7 +64,7 @@ internal static unsafe partial class FileKind
         var buffer = stackalloc byte[StatxBytes];
         try
         {
-            if (Statx(directory, path, AtSymlinkNoFollow, StatxType | StatxMode | StatxNlink | StatxChangeTime | StatxInode | StatxSize, buffer) != 0)
+            if (Statx(directory, path, flags, StatxType | StatxMode | StatxNlink | StatxChangeTime | StatxInode | StatxSize, buffer) != 0)
             {
                 return null;
             }
@@ -124,8 +124,7 @@ internal static unsafe partial class FileKind
         }
 
         var file = new SafeFileHandle(fd, ownsHandle: true);
-        var buffer = stackalloc byte[StatxBytes];
-        if (Statx(fd, string.Empty, AtEmptyPath, StatxType, buffer) != 0 || (*(ushort*)(buffer + 28) & 0xF000) != 0x8000)
+        if (FactsAt(fd, string.Empty, AtEmptyPath) is not { IsRegular: true })
         {
             file.Dispose();
             return null;
@@ -144,7 +143,6 @@ internal static unsafe partial class FileKind
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
-
 
     /// <summary>
     /// Whether the file system holding <paramref name="path"/> is one known to set a file's ctime on every kind of

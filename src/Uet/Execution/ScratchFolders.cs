@@ -157,9 +157,10 @@ internal sealed class ScratchFolders(string source, string root)
         }
 
         var seen = new HashSet<string>(StringComparer.Ordinal) { string.Empty };
-        // Read before any file is: a stamp is trusted only if no change after this time could have kept it.
-        var takenAt = FileClock.GetUtcNow();
-        Walk(folder, string.Empty, copied, seen, made.TrustsStamps ? takenAt : null);
+        // Read before any file is: a stamp is trusted only if no change after this time could have kept it. None where
+        // stamps are not trusted.
+        DateTimeOffset? takenAt = made.TrustsStamps ? FileClock.GetUtcNow() : null;
+        Walk(folder, string.Empty, copied, seen, takenAt);
         if (seen.Count == copied.Count)
         {
             return;
@@ -194,7 +195,7 @@ internal sealed class ScratchFolders(string source, string root)
         // before the subfolders are walked: a deep tree holds no descriptors per level.
         List<(string Path, string Name)> subfolders = [];
         using (var copyFolder = FileKind.OpenFolder(folder))
-        using (var sourceFolder = FileKind.OpenFolder(relative.Length == 0 ? source : Path.Combine(source, relative)))
+        using (var sourceFolder = FileKind.OpenFolder(Path.Combine(source, relative)))
         {
             WalkFiles(folder, relative, copied, seen, takenAt, copyFolder, sourceFolder, subfolders);
         }
