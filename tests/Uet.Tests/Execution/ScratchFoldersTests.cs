@@ -117,14 +117,9 @@ public sealed class ScratchFoldersTests : IDisposable
         // A process the tool left behind (here: this test) keeps README.md mapped and writes through the map. Only a
         // write to a clean page sets the ctime: the put-back that finds the file equal must leave it clean.
         var (scratch, folder, expected) = PrepareFirst();
-        using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(Path.Combine(folder, "README.md"), FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
-        using var view = map.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
-        view.Write(0, (byte)'b'); // the same byte: a new ctime, the same content
-        Settle();
-        scratch.Prepare("w-1"); // compared, found equal, stamped (settled: the ctime is older than the margin)
 
-        view.Write(0, (byte)'X');
-        Assert.Equal(folder, scratch.Prepare("w-1"));
+        WriteThroughAMapAroundAPutBack(scratch, folder);
+
         Assert.Equal(expected, Tree(folder));
     }
 
@@ -146,14 +141,9 @@ public sealed class ScratchFoldersTests : IDisposable
             File.WriteAllText(Path.Combine(source, "README.md"), "base\n");
             var scratch = new ScratchFolders(source, Path.Combine(dir, "run"));
             var folder = scratch.Prepare("w-1");
-            using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(Path.Combine(folder, "README.md"), FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
-            using var view = map.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
-            view.Write(0, (byte)'b');
-            Settle();
-            scratch.Prepare("w-1");
 
-            view.Write(0, (byte)'X');
-            scratch.Prepare("w-1");
+            WriteThroughAMapAroundAPutBack(scratch, folder);
+
             Assert.Equal("base\n", File.ReadAllText(Path.Combine(folder, "README.md")));
         }
         finally
@@ -377,6 +367,23 @@ public sealed class ScratchFoldersTests : IDisposable
         var probe = _dir.Write("settle-probe", "x");
         var nanosecondTimes = FileKind.Facts(probe)?.Stamp is { ChangedNanoseconds: > 0 };
         Thread.Sleep(nanosecondTimes ? TimeSpan.FromMilliseconds(80) : TimeSpan.FromSeconds(3.2));
+    }
+
+    /// <summary>
+    /// A process the tool left behind (here: this test) keeps README.md of w-1's <paramref name="folder"/> mapped: it
+    /// writes the same byte through the map (a new ctime, the same content), the put-back after the stamps settle finds
+    /// the file equal and stamps it, then the map writes 'X' and w-1's folder is put back again.
+    /// </summary>
+    private void WriteThroughAMapAroundAPutBack(ScratchFolders scratch, string folder)
+    {
+        using var map = System.IO.MemoryMappedFiles.MemoryMappedFile.CreateFromFile(Path.Combine(folder, "README.md"), FileMode.Open, null, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
+        using var view = map.CreateViewAccessor(0, 0, System.IO.MemoryMappedFiles.MemoryMappedFileAccess.ReadWrite);
+        view.Write(0, (byte)'b');
+        Settle();
+        scratch.Prepare("w-1");
+
+        view.Write(0, (byte)'X');
+        Assert.Equal(folder, scratch.Prepare("w-1"));
     }
 
     /// <summary>Worker w-1's folder prepared the first time, and its tree then: what every put-back must give again.</summary>

@@ -13,6 +13,40 @@ public sealed class GroupCommitTests
     private static Task NewWorker(StoreTransaction t, string id) =>
         StateChanger.CreateAsync(t, new NewEntity(EntityKind.Worker, id, null, new Dictionary<string, object?>()), CancellationToken.None);
 
+    /// <summary>
+    /// The store's WAL sync replaced: a call that <c>holds</c> (by its number, from 1) signals <see cref="Syncing"/> and
+    /// waits for <see cref="Release"/>; each returns <c>result</c> (0, or an errno).
+    /// </summary>
+    private sealed class HeldSync : IDisposable
+    {
+        private int _calls;
+
+        public HeldSync(StoreFixture f, Func<int, bool> holds, Func<int, int> result) =>
+            f.Store.SyncOverride = () =>
+            {
+                var call = Interlocked.Increment(ref _calls);
+                if (holds(call))
+                {
+                    Syncing.Release();
+                    Release.Wait(TimeSpan.FromSeconds(30));
+                }
+
+                return result(call);
+            };
+
+        public SemaphoreSlim Syncing { get; } = new(0);
+
+        public SemaphoreSlim Release { get; } = new(0);
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public void Dispose()
+        {
+            Syncing.Dispose();
+            Release.Dispose();
+        }
+    }
+
     /// <summary>A transaction that creates worker <paramref name="id"/>, its commit started on another thread (waited for within 10 s for the gate).</summary>
     private static async Task<(StoreTransaction Transaction, Task Commit)> WriteAndCommitAsync(StoreFixture f, string id)
     {
@@ -52,16 +86,8 @@ public sealed class GroupCommitTests
         }
 
         await using var f = await StoreFixture.MigratedAsync();
-        using var syncing = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
-        var syncs = 0;
-        f.Store.SyncOverride = () =>
-        {
-            Interlocked.Increment(ref syncs);
-            syncing.Release();
-            release.Wait(TimeSpan.FromSeconds(30));
-            return 0;
-        };
+        using var held = new HeldSync(f, holds: _ => true, result: _ => 0);
+        var (syncing, release) = (held.Syncing, held.Release);
 
         var (a, aCommit) = await WriteAndCommitAsync(f, "w-a");
         Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)), "the commit never synced the WAL");
@@ -81,7 +107,7 @@ public sealed class GroupCommitTests
         await bCommit.WaitAsync(TimeSpan.FromSeconds(10));
         await a.DisposeAsync();
         await b.DisposeAsync();
-        Assert.Equal(2, syncs);
+        Assert.Equal(2, held.Calls);
         Assert.Equal(2, f.Count("SELECT COUNT(*) FROM workers"));
     }
 
@@ -96,20 +122,9 @@ public sealed class GroupCommitTests
         }
 
         await using var f = await StoreFixture.MigratedAsync();
-        using var syncing = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
-        var calls = 0;
-        f.Store.SyncOverride = () =>
-        {
-            if (Interlocked.Increment(ref calls) > 1)
-            {
-                return 0; // the kernel would say "fine" to the second
-            }
-
-            syncing.Release();
-            release.Wait(TimeSpan.FromSeconds(30));
-            return 5; // EIO
-        };
+        // The first sync is held and fails (EIO); the kernel would say "fine" to the second, at once.
+        using var held = new HeldSync(f, holds: call => call == 1, result: call => call == 1 ? 5 : 0);
+        var (syncing, release) = (held.Syncing, held.Release);
 
         var (a, aCommit) = await WriteAndCommitAsync(f, "w-a");
         Assert.True(await syncing.WaitAsync(TimeSpan.FromSeconds(10)));
