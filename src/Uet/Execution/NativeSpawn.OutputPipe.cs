@@ -20,11 +20,16 @@ internal sealed class OutputPipe : Stream
     private bool _paused;
     private TaskCompletionSource? _waiting;
 
-    internal OutputPipe(NativeSpawn.Reaper reader, int fd, long token)
+    internal OutputPipe(NativeSpawn.Reaper reader, int fd, long token, IReadOnlyList<byte[]> already)
     {
         _reader = reader;
         Fd = fd;
         Token = token;
+        foreach (var chunk in already)
+        {
+            _chunks.Enqueue(chunk);
+            _buffered += chunk.Length;
+        }
     }
 
     internal int Fd { get; }

@@ -28,6 +28,17 @@ internal static unsafe partial class NativeSpawn
     private const int WaitExited = 4; // WEXITED
     private const int WaitNoWait = 0x01000000; // WNOWAIT
     private const int SignalInfoBytes = 128;
+    private const short PollIn = 0x1;
+    private const int FollowReadBytes = 16 * 1024;
+    private const int FollowBufferBytes = 256 * 1024;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollItem
+    {
+        public int Fd;
+        public short Events;
+        public short ReturnedEvents;
+    }
 
     /// <summary>
     /// One thread for all children: it waits in epoll on their pidfds and reaps each one the moment it exits. The
@@ -36,6 +47,9 @@ internal static unsafe partial class NativeSpawn
     /// here can live on for a moment as a duplicate in a child being spawned elsewhere, and a number can name another
     /// child's pidfd by then. It is removed (EPOLL_CTL_DEL) before its pidfd is closed, so no event comes after.
     /// A blocked thread per child would cost a thread start per task; the SIGCHLD route is .NET's, which we leave alone.
+    /// Before that, the spawning thread follows the child for a few milliseconds (<see cref="Follow"/>), the same way
+    /// (its pidfd, then a kill of its group, then the reap): a short program is done by then, and whoever awaits it goes
+    /// on on the same thread, with no wake-up of this one or of a pool thread.
     /// </summary>
     internal sealed class Reaper
     {
@@ -59,9 +73,111 @@ internal static unsafe partial class NativeSpawn
             }
         }
 
-        public Task<int?> Watch(int pid)
+        /// <summary>
+        /// A child just started, followed first by the calling thread for up to <paramref name="milliseconds"/>: one
+        /// that ends in that time (with its output) is reaped here and given back complete, so whoever awaits it goes
+        /// on without a thread hop. One that is still running is handed to the reaper's thread with what it wrote so far.
+        /// </summary>
+        public NativeChild Follow(int pid, int outputFd, int milliseconds)
         {
-            var pidfd = _epoll >= 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : -1;
+            var pidfd = _epoll >= 0 && milliseconds > 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : -1;
+            if (pidfd < 0 || !SetNonBlocking(outputFd, true))
+            {
+                if (pidfd >= 0)
+                {
+                    _ = Close(pidfd);
+                }
+
+                return new NativeChild(pid, (Stream?)Read(outputFd) ?? OpenPipe(outputFd), Watch(pid, -1));
+            }
+
+            var chunks = new List<byte[]>();
+            long buffered = 0;
+            var exited = false;
+            var ended = false;
+            var deadline = Environment.TickCount64 + milliseconds;
+            var polls = stackalloc PollItem[2];
+            var scratch = stackalloc byte[FollowReadBytes];
+            while (!(exited && ended) && buffered < FollowBufferBytes)
+            {
+                var left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                {
+                    break;
+                }
+
+                var count = 0;
+                if (!ended)
+                {
+                    polls[count++] = new PollItem { Fd = outputFd, Events = PollIn };
+                }
+
+                if (!exited)
+                {
+                    polls[count++] = new PollItem { Fd = pidfd, Events = PollIn };
+                }
+
+                var ready = Poll(polls, (ulong)count, (int)left);
+                if (ready < 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted)
+                {
+                    continue;
+                }
+
+                if (ready < 0)
+                {
+                    break;
+                }
+
+                for (var i = 0; i < count; i++)
+                {
+                    if (polls[i].ReturnedEvents == 0)
+                    {
+                        continue;
+                    }
+
+                    if (polls[i].Fd == pidfd)
+                    {
+                        exited = true;
+                        KillGroup(pid); // as the reaper does: its zombie still holds the pid, so the group id names only its own
+                        continue;
+                    }
+
+                    var read = ReadPipe(outputFd, scratch, FollowReadBytes, out var retry);
+                    if (read > 0)
+                    {
+                        chunks.Add(new ReadOnlySpan<byte>(scratch, read).ToArray());
+                        buffered += read;
+                    }
+                    else if (!retry)
+                    {
+                        ended = true;
+                    }
+                }
+            }
+
+            Stream output;
+            if (ended)
+            {
+                _ = Close(outputFd);
+                output = new MemoryStream(chunks.Count == 1 ? chunks[0] : [.. chunks.SelectMany(c => c)], writable: false);
+            }
+            else
+            {
+                output = (Stream?)Read(outputFd, chunks) ?? OpenPipe(outputFd, chunks);
+            }
+
+            if (!exited)
+            {
+                return new NativeChild(pid, output, Watch(pid, pidfd));
+            }
+
+            _ = Close(pidfd);
+            return new NativeChild(pid, output, Task.FromResult(Reap(pid)));
+        }
+
+        public Task<int?> Watch(int pid, int pidfd)
+        {
+            pidfd = pidfd < 0 && _epoll >= 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : pidfd;
             var watched = new Watched(pid, pidfd);
             if (pidfd >= 0)
             {
@@ -86,14 +202,14 @@ internal static unsafe partial class NativeSpawn
         /// The read end of a child's output pipe, read from now on by this thread; null when it cannot be registered
         /// (then the caller reads it another way).
         /// </summary>
-        public OutputPipe? Read(int fd)
+        public OutputPipe? Read(int fd, IReadOnlyList<byte[]>? already = null)
         {
             if (_epoll < 0 || !SetNonBlocking(fd, true))
             {
                 return null;
             }
 
-            var pipe = new OutputPipe(this, fd, Interlocked.Increment(ref _lastToken));
+            var pipe = new OutputPipe(this, fd, Interlocked.Increment(ref _lastToken), already ?? []);
             _pipes[pipe.Token] = pipe;
             if (Control(EpollAdd, fd, pipe.Token) == 0)
             {
@@ -229,6 +345,9 @@ internal static unsafe partial class NativeSpawn
 
     [LibraryImport(Libc, EntryPoint = "read", SetLastError = true)]
     private static partial nint Read(int fd, void* buffer, nuint count);
+
+    [LibraryImport(Libc, EntryPoint = "poll", SetLastError = true)]
+    private static partial int Poll(PollItem* items, ulong count, int timeout);
 
     [LibraryImport(Libc, EntryPoint = "fcntl", SetLastError = true)]
     private static partial int Fcntl(int fd, int command, int argument);

@@ -262,6 +262,58 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task NativeChild_EndsWhileFollowed_ComesBackReapedWithAllItsOutput()
+    {
+        if (!NativeSpawn.IsAvailable)
+        {
+            return;
+        }
+
+        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", "echo one; echo two >&2; exit 4"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 30_000)
+            ?? throw new InvalidOperationException(error);
+
+        Assert.True(child.Exit.IsCompleted); // nothing left to wait for: no hop to the reaper's thread and back
+        Assert.Equal(4, NativeChild.ExitCode((await child.Exit)!.Value));
+        Assert.Equal("one\ntwo\n", await new StreamReader(child.Output).ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task NativeChild_StillRunningAfterTheFollow_HandedOverWithWhatItHadWritten()
+    {
+        if (!NativeSpawn.IsAvailable)
+        {
+            return;
+        }
+
+        // "first" is read by the spawning thread during its second of following; "second" by the reaper after it.
+        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", "echo first; sleep 1.5; echo second; exit 3"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 1000)
+            ?? throw new InvalidOperationException(error);
+
+        Assert.False(child.Exit.IsCompleted);
+        Assert.Equal("first\nsecond\n", await new StreamReader(child.Output).ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(1)));
+        Assert.Equal(3, NativeChild.ExitCode((await child.Exit.WaitAsync(TimeSpan.FromMinutes(1)))!.Value));
+    }
+
+    [Fact]
+    public async Task NativeChild_EndsWhileFollowed_WhatItLeftHoldingItsOutputIsKilled()
+    {
+        if (!NativeSpawn.IsAvailable)
+        {
+            return;
+        }
+
+        // The sleep holds the output pipe open; the follow kills the group the moment sh has exited, so the output
+        // ends then, not in a minute (nor at the end of the follow's 60 s).
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", "sleep 60 & echo started"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 60_000)
+            ?? throw new InvalidOperationException(error);
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"followed for {started.Elapsed}");
+        Assert.True(child.Exit.IsCompleted);
+        Assert.Equal("started\n", await new StreamReader(child.Output).ReadToEndAsync());
+    }
+
     private static ulong StatusMask(IEnumerable<string> lines, string name) =>
         ulong.Parse(lines.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
 
