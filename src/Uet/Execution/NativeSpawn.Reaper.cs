@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Uet.Execution;
@@ -77,8 +78,9 @@ internal static unsafe partial class NativeSpawn
         /// A child just started, followed first by the calling thread for up to <paramref name="milliseconds"/>: one
         /// that ends in that time (with its output) is reaped here and given back complete, so whoever awaits it goes
         /// on without a thread hop. One that is still running is handed to the reaper's thread with what it wrote so far.
+        /// <paramref name="reaped"/> runs once it is reaped, here or there.
         /// </summary>
-        public NativeChild Follow(int pid, int outputFd, int milliseconds)
+        public NativeChild Follow(int pid, int outputFd, int milliseconds, Action? reaped)
         {
             var pidfd = _epoll >= 0 && milliseconds > 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : -1;
             if (pidfd < 0 || !SetNonBlocking(outputFd, true))
@@ -88,19 +90,19 @@ internal static unsafe partial class NativeSpawn
                     _ = Close(pidfd);
                 }
 
-                return new NativeChild(pid, (Stream?)Read(outputFd) ?? OpenPipe(outputFd), Watch(pid, -1));
+                return new NativeChild(pid, (Stream?)Read(outputFd) ?? OpenPipe(outputFd), Watch(pid, -1, reaped));
             }
 
             var chunks = new List<byte[]>();
             long buffered = 0;
             var exited = false;
             var ended = false;
-            var deadline = Environment.TickCount64 + milliseconds;
+            var deadline = Stopwatch.GetTimestamp() + (milliseconds * Stopwatch.Frequency / 1000);
             var polls = stackalloc PollItem[2];
             var scratch = stackalloc byte[FollowReadBytes];
             while (!(exited && ended) && buffered < FollowBufferBytes)
             {
-                var left = deadline - Environment.TickCount64;
+                var left = deadline - Stopwatch.GetTimestamp();
                 if (left <= 0)
                 {
                     break;
@@ -117,7 +119,7 @@ internal static unsafe partial class NativeSpawn
                     polls[count++] = new PollItem { Fd = pidfd, Events = PollIn };
                 }
 
-                var ready = Poll(polls, (ulong)count, (int)left);
+                var ready = Poll(polls, (ulong)count, (int)Math.Ceiling(left * 1000.0 / Stopwatch.Frequency));
                 if (ready < 0 && Marshal.GetLastPInvokeError() == ErrorInterrupted)
                 {
                     continue;
@@ -168,17 +170,20 @@ internal static unsafe partial class NativeSpawn
 
             if (!exited)
             {
-                return new NativeChild(pid, output, Watch(pid, pidfd));
+                return new NativeChild(pid, output, Watch(pid, pidfd, reaped));
             }
 
             _ = Close(pidfd);
-            return new NativeChild(pid, output, Task.FromResult(Reap(pid)));
+            var status = Reap(pid);
+            reaped?.Invoke();
+            return new NativeChild(pid, output, Task.FromResult(status));
         }
 
-        public Task<int?> Watch(int pid, int pidfd)
+        /// <summary>Hands a child to the reaper's thread (through <paramref name="pidfd"/>, or a new one when it is -1).</summary>
+        public Task<int?> Watch(int pid, int pidfd, Action? reaped)
         {
             pidfd = pidfd < 0 && _epoll >= 0 ? (int)Syscall(SysPidfdOpen, pid, 0) : pidfd;
-            var watched = new Watched(pid, pidfd);
+            var watched = new Watched(pid, pidfd, reaped);
             if (pidfd >= 0)
             {
                 var token = Interlocked.Increment(ref _lastToken);
@@ -282,7 +287,7 @@ internal static unsafe partial class NativeSpawn
                     // It exited. Whatever it left in its group dies now, while its zombie still holds the pid (and so the
                     // group id) and it cannot name a process that reused it.
                     KillGroup(child.Pid);
-                    child.Exit.TrySetResult(Reap(child.Pid));
+                    child.Done(Reap(child.Pid));
                 }
             }
         }
@@ -297,7 +302,7 @@ internal static unsafe partial class NativeSpawn
                 }
 
                 KillGroup(child.Pid);
-                child.Exit.TrySetResult(Reap(child.Pid));
+                child.Done(Reap(child.Pid));
             })
             { IsBackground = true, Name = "uet child wait" }.Start();
 
@@ -314,8 +319,14 @@ internal static unsafe partial class NativeSpawn
         }
     }
 
-    private sealed class Watched(int pid, int pidfd)
+    private sealed class Watched(int pid, int pidfd, Action? reaped)
     {
+        public void Done(int? status)
+        {
+            reaped?.Invoke();
+            Exit.TrySetResult(status);
+        }
+
         public int Pid => pid;
 
         public int PidFd => pidfd;

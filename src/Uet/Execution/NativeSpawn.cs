@@ -1,4 +1,6 @@
 using System.Collections;
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.IO.Pipes;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -58,9 +60,19 @@ internal static unsafe partial class NativeSpawn
     /// How long the spawning thread follows a child it started before handing it to the reaper's thread. A no-op
     /// program (<c>true</c>) ends in under a millisecond, and a wake-up of the reaper and then of a pool thread cost
     /// more than that on a 2-core VM: 0.38-0.40 against 0.32 ms a program, 2 at a time (bench, "spawn native"). A
-    /// program that runs longer costs a pool thread blocked this long, once.
+    /// program that runs longer costs the thread blocked this long (it may be the dispatcher's, with tasks waiting to
+    /// start), so a program is followed only while its runs take half of this on average (or it has not run yet), and
+    /// by no more threads at once than there are cores.
     /// </summary>
     internal const int FollowMilliseconds = 5;
+
+    // Per program path: its runs' mean duration in ms, from start to reap, each run weighing a quarter.
+    private static readonly ConcurrentDictionary<string, double> MeanMilliseconds = new(StringComparer.Ordinal);
+    private static readonly int MaxFollowers = Math.Max(1, Environment.ProcessorCount);
+    private static int _followers;
+
+    /// <summary>Whether the next start of <paramref name="program"/> will be followed by default (tests).</summary>
+    internal static bool FollowsNext(string program) => MeanMilliseconds.GetValueOrDefault(program) <= FollowMilliseconds / 2.0;
 
     /// <summary>Starts <paramref name="program"/> (a resolved path) with <paramref name="argv"/> (argv[0] included).</summary>
     /// <param name="program">The program's path.</param>
@@ -69,10 +81,11 @@ internal static unsafe partial class NativeSpawn
     /// <param name="environment">Variables set on top of uet's own.</param>
     /// <param name="stdinPath">A file opened as its stdin; null for /dev/null.</param>
     /// <param name="error">Why it could not be started.</param>
-    /// <param name="followMilliseconds">How long this thread follows it before the reaper does (<see cref="FollowMilliseconds"/>); 0 = not at all.</param>
+    /// <param name="followMilliseconds">How long this thread follows it before the reaper does; 0 = not at all; null = <see cref="FollowMilliseconds"/> if <see cref="FollowsNext"/>.</param>
     /// <returns>The child, already reaped with its output complete if it ended while followed; or null with <paramref name="error"/> set (strerror of the failure).</returns>
-    public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? stdinPath, out string? error, int followMilliseconds = FollowMilliseconds)
+    public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? stdinPath, out string? error, int? followMilliseconds = null)
     {
+        var started = Stopwatch.GetTimestamp();
         var environmentLines = BuildEnvironment(environment);
         var pipe = stackalloc int[2];
         if (Pipe2(pipe, OpenCloseOnExec) != 0)
@@ -141,7 +154,33 @@ internal static unsafe partial class NativeSpawn
         }
 
         error = null;
-        return TheReaper.Value.Follow(pid, pipe[0], followMilliseconds);
+        var claimed = followMilliseconds is null && FollowsNext(program) && ClaimFollower();
+        try
+        {
+            return TheReaper.Value.Follow(pid, pipe[0], followMilliseconds ?? (claimed ? FollowMilliseconds : 0), () => MeanMilliseconds.AddOrUpdate(
+                program,
+                static (_, took) => took,
+                static (_, mean, took) => mean + ((took - mean) / 4),
+                Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        }
+        finally
+        {
+            if (claimed)
+            {
+                _ = Interlocked.Decrement(ref _followers);
+            }
+        }
+    }
+
+    private static bool ClaimFollower()
+    {
+        if (Interlocked.Increment(ref _followers) <= MaxFollowers)
+        {
+            return true;
+        }
+
+        _ = Interlocked.Decrement(ref _followers);
+        return false;
     }
 
     // uet's environment as NAME=value lines, read once: nothing in uet changes its own environment, and reading it
@@ -179,7 +218,7 @@ internal static unsafe partial class NativeSpawn
         already.Count == 0 ? OpenPipe(fd) : new PrefixedStream([.. already.SelectMany(c => c)], OpenPipe(fd));
 
     /// <summary>What was read of a pipe before it was handed over, then the rest of it.</summary>
-    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    internal sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
     {
         private int _offset;
 

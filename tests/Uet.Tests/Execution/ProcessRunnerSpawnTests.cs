@@ -212,7 +212,8 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         }
 
         const int Total = 6_000_000;
-        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", $"head -c {Total} /dev/zero | tr '\\0' 'x'; echo end"], _dir.Path, new Dictionary<string, string>(), null, out var error)
+        // Followed first (up to 256 KiB are read by the spawning thread), then handed to the reaper with what was read.
+        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", $"head -c {Total} /dev/zero | tr '\\0' 'x'; echo end"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 30_000)
             ?? throw new InvalidOperationException(error);
         var buffer = new byte[100_000];
         long received = 0;
@@ -312,6 +313,61 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"followed for {started.Elapsed}");
         Assert.True(child.Exit.IsCompleted);
         Assert.Equal("started\n", await new StreamReader(child.Output).ReadToEndAsync());
+    }
+
+    [Fact]
+    public async Task NativeChild_ProgramWhoseLastRunOutlastedTheFollow_IsNotFollowed_UntilARunEndsWithinIt()
+    {
+        if (!NativeSpawn.IsAvailable || OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
+        // A path of this test's own (other tests start /bin/sh all the time): a copy of sleep.
+        var program = Path.Combine(_dir.Path, "nap");
+        File.Copy(RunTargetsSleep(), program);
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        async Task<string> RunOnce(string seconds)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            using var child = NativeSpawn.Start(program, ["nap", seconds], _dir.Path, new Dictionary<string, string>(), null, out var error)
+                ?? throw new InvalidOperationException(error);
+            var status = await child.Exit.WaitAsync(TimeSpan.FromMinutes(1));
+            return $"status {status}, {started.Elapsed.TotalMilliseconds} ms, output '{await new StreamReader(child.Output).ReadToEndAsync()}'";
+        }
+
+        Assert.True(NativeSpawn.FollowsNext(program)); // never run: followed
+        var slow = await RunOnce("0.2");
+        Assert.False(NativeSpawn.FollowsNext(program), slow); // its runs take longer than the follow: a thread blocked for nothing
+
+        // Quick runs, unfollowed, bring its mean down again: a quarter of the distance each (200 ms to 2.5 in 16 runs).
+        var runs = 0;
+        while (runs < 200 && !NativeSpawn.FollowsNext(program))
+        {
+            await RunOnce("0");
+            runs++;
+        }
+
+        Assert.True(NativeSpawn.FollowsNext(program));
+        Assert.True(runs >= 10, $"followed again after {runs} quick runs"); // one quick run does not undo a slow one
+    }
+
+    private static string RunTargetsSleep() => new[] { "/usr/bin/sleep", "/bin/sleep" }.First(File.Exists);
+
+    [Fact]
+    public async Task PrefixedStream_GivesWhatWasReadBeforeTheHandOver_ThenTheRest_InOrder()
+    {
+        // The output of a child handed over when its pipe cannot be watched by the reaper (out of epoll memory).
+        using var stream = new NativeSpawn.PrefixedStream("abc"u8.ToArray(), new MemoryStream("def"u8.ToArray()));
+        var pieces = new List<string>();
+        var buffer = new byte[2];
+        int read;
+        while ((read = await stream.ReadAsync(buffer)) > 0)
+        {
+            pieces.Add(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        Assert.Equal(["ab", "c", "de", "f"], pieces);
     }
 
     private static ulong StatusMask(IEnumerable<string> lines, string name) =>
