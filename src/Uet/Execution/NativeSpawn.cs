@@ -70,6 +70,8 @@ internal static unsafe partial class NativeSpawn
     private static readonly ConcurrentDictionary<string, double> MeanMilliseconds = new(StringComparer.Ordinal);
     private static readonly int MaxFollowers = Math.Max(1, Environment.ProcessorCount);
     private static int _followers;
+    private const int MaxProgramsKnown = 4096;
+    private static int _programsKnown;
 
     /// <summary>Whether the next start of <paramref name="program"/> will be followed by default (tests).</summary>
     internal static bool FollowsNext(string program) => MeanMilliseconds.GetValueOrDefault(program) <= FollowMilliseconds / 2.0;
@@ -157,11 +159,7 @@ internal static unsafe partial class NativeSpawn
         var claimed = followMilliseconds is null && FollowsNext(program) && ClaimFollower();
         try
         {
-            return TheReaper.Value.Follow(pid, pipe[0], followMilliseconds ?? (claimed ? FollowMilliseconds : 0), () => MeanMilliseconds.AddOrUpdate(
-                program,
-                static (_, took) => took,
-                static (_, mean, took) => mean + ((took - mean) / 4),
-                Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            return TheReaper.Value.Follow(pid, pipe[0], followMilliseconds ?? (claimed ? FollowMilliseconds : 0), () => Learn(program, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
         }
         finally
         {
@@ -170,6 +168,25 @@ internal static unsafe partial class NativeSpawn
                 _ = Interlocked.Decrement(ref _followers);
             }
         }
+    }
+
+    // Runs on the reaper's thread too: nothing here may throw. Races between two runs of one program lose a run's
+    // weight at worst. Programs run from a worktree have a path per task: past 4,096 paths, everything is forgotten.
+    internal static void Learn(string program, double took)
+    {
+        if (MeanMilliseconds.TryGetValue(program, out var mean))
+        {
+            MeanMilliseconds[program] = mean + ((took - mean) / 4);
+            return;
+        }
+
+        if (Interlocked.Increment(ref _programsKnown) > MaxProgramsKnown)
+        {
+            MeanMilliseconds.Clear();
+            _ = Interlocked.Exchange(ref _programsKnown, 1);
+        }
+
+        MeanMilliseconds[program] = took;
     }
 
     private static bool ClaimFollower()

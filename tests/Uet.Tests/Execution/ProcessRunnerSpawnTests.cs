@@ -352,6 +352,22 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         Assert.True(runs >= 10, $"followed again after {runs} quick runs"); // one quick run does not undo a slow one
     }
 
+    [Fact]
+    public void NativeSpawn_ProgramsKnown_AreBounded_PastTheBoundAllAreForgotten()
+    {
+        // Same class as the learning test above, so never run beside it (this one clears what it learned).
+        var slow = Path.Combine(_dir.Path, "slow-program");
+        NativeSpawn.Learn(slow, 1000);
+        Assert.False(NativeSpawn.FollowsNext(slow));
+
+        for (var i = 0; i < 4096; i++)
+        {
+            NativeSpawn.Learn(Path.Combine(_dir.Path, "worktree-" + i.ToString(CultureInfo.InvariantCulture), "tool"), 1000);
+        }
+
+        Assert.True(NativeSpawn.FollowsNext(slow)); // forgotten: memory stays bounded however many paths a run has
+    }
+
     private static string RunTargetsSleep() => new[] { "/usr/bin/sleep", "/bin/sleep" }.First(File.Exists);
 
     [Fact]
