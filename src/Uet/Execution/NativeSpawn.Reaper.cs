@@ -5,9 +5,12 @@ using System.Runtime.InteropServices;
 namespace Uet.Execution;
 
 /// <summary>A child started by <see cref="NativeSpawn.Start"/>: its pid (also its session and process group id), its output (stdout and stderr), and its end.</summary>
-internal sealed class NativeChild(int pid, Stream output, Task<int?> exit) : IDisposable
+internal sealed class NativeChild(int pid, Stream output, Task<int?> exit, bool followed) : IDisposable
 {
     public int Pid => pid;
+
+    /// <summary>Whether the thread that started it followed it first (<see cref="NativeSpawn.Reaper.Follow"/>).</summary>
+    public bool Followed => followed;
 
     public Stream Output => output;
 
@@ -90,7 +93,7 @@ internal static unsafe partial class NativeSpawn
                     _ = Close(pidfd);
                 }
 
-                return new NativeChild(pid, (Stream?)Read(outputFd) ?? OpenPipe(outputFd), Watch(pid, -1, reaped));
+                return new NativeChild(pid, (Stream?)Read(outputFd) ?? OpenPipe(outputFd), Watch(pid, -1, reaped), followed: false);
             }
 
             var chunks = new List<byte[]>();
@@ -170,13 +173,13 @@ internal static unsafe partial class NativeSpawn
 
             if (!exited)
             {
-                return new NativeChild(pid, output, Watch(pid, pidfd, reaped));
+                return new NativeChild(pid, output, Watch(pid, pidfd, reaped), followed: true);
             }
 
             _ = Close(pidfd);
             var status = Reap(pid);
             reaped?.Invoke();
-            return new NativeChild(pid, output, Task.FromResult(status));
+            return new NativeChild(pid, output, Task.FromResult(status), followed: true);
         }
 
         /// <summary>Hands a child to the reaper's thread (through <paramref name="pidfd"/>, or a new one when it is -1).</summary>

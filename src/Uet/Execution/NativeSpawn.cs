@@ -66,15 +66,30 @@ internal static unsafe partial class NativeSpawn
     /// </summary>
     internal const int FollowMilliseconds = 5;
 
-    // Per program path: its runs' mean duration in ms, from start to reap, each run weighing a quarter.
+    /// <summary>How long a program is followed when the caller does not say (<see cref="FollowMilliseconds"/>; tests change it).</summary>
+    internal static int DefaultFollowMilliseconds { get; set; } = FollowMilliseconds;
+
+    // Per program (FollowKey): its runs' mean duration in ms, from start to reap, each run weighing a quarter.
     private static readonly ConcurrentDictionary<string, double> MeanMilliseconds = new(StringComparer.Ordinal);
     private static readonly int MaxFollowers = Math.Max(1, Environment.ProcessorCount);
     private static int _followers;
     private const int MaxProgramsKnown = 4096;
     private static int _programsKnown;
 
-    /// <summary>Whether the next start of <paramref name="program"/> will be followed by default (tests).</summary>
-    internal static bool FollowsNext(string program) => MeanMilliseconds.GetValueOrDefault(program) <= FollowMilliseconds / 2.0;
+    /// <summary>Whether the next start of the program known as <paramref name="key"/> (<see cref="FollowKey"/>) will be followed, a follower's place permitting.</summary>
+    internal static bool FollowsNext(string key) => MeanMilliseconds.GetValueOrDefault(key) <= FollowMilliseconds / 2.0;
+
+    /// <summary>
+    /// What a program is known by: its path inside the folder it runs in, when it is there (<c>./check.sh</c> or
+    /// <c>node_modules/.bin/x</c> in each task's worktree is one program, not one per worktree), else its path.
+    /// </summary>
+    internal static string FollowKey(string program, string workingDirectory)
+    {
+        var folder = workingDirectory.TrimEnd('/');
+        return folder.Length > 0 && program.Length > folder.Length + 1 && program[folder.Length] == '/' && program.StartsWith(folder, StringComparison.Ordinal)
+            ? program[(folder.Length + 1)..]
+            : program;
+    }
 
     /// <summary>Starts <paramref name="program"/> (a resolved path) with <paramref name="argv"/> (argv[0] included).</summary>
     /// <param name="program">The program's path.</param>
@@ -83,7 +98,7 @@ internal static unsafe partial class NativeSpawn
     /// <param name="environment">Variables set on top of uet's own.</param>
     /// <param name="stdinPath">A file opened as its stdin; null for /dev/null.</param>
     /// <param name="error">Why it could not be started.</param>
-    /// <param name="followMilliseconds">How long this thread follows it before the reaper does; 0 = not at all; null = <see cref="FollowMilliseconds"/> if <see cref="FollowsNext"/>.</param>
+    /// <param name="followMilliseconds">How long this thread follows it before the reaper does; 0 = not at all; null = <see cref="DefaultFollowMilliseconds"/> if <see cref="FollowsNext"/> and fewer threads than cores follow one.</param>
     /// <returns>The child, already reaped with its output complete if it ended while followed; or null with <paramref name="error"/> set (strerror of the failure).</returns>
     public static NativeChild? Start(string program, IReadOnlyList<string> argv, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? stdinPath, out string? error, int? followMilliseconds = null)
     {
@@ -156,10 +171,11 @@ internal static unsafe partial class NativeSpawn
         }
 
         error = null;
-        var claimed = followMilliseconds is null && FollowsNext(program) && ClaimFollower();
+        var key = FollowKey(program, workingDirectory);
+        var claimed = followMilliseconds is null && FollowsNext(key) && ClaimFollower();
         try
         {
-            return TheReaper.Value.Follow(pid, pipe[0], followMilliseconds ?? (claimed ? FollowMilliseconds : 0), () => Learn(program, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+            return TheReaper.Value.Follow(pid, pipe[0], followMilliseconds ?? (claimed ? DefaultFollowMilliseconds : 0), () => Learn(key, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
         }
         finally
         {
@@ -172,11 +188,11 @@ internal static unsafe partial class NativeSpawn
 
     // Runs on the reaper's thread too: nothing here may throw. Races between two runs of one program lose a run's
     // weight at worst. Programs run from a worktree have a path per task: past 4,096 paths, everything is forgotten.
-    internal static void Learn(string program, double took)
+    internal static void Learn(string key, double took)
     {
-        if (MeanMilliseconds.TryGetValue(program, out var mean))
+        if (MeanMilliseconds.TryGetValue(key, out var mean))
         {
-            MeanMilliseconds[program] = mean + ((took - mean) / 4);
+            MeanMilliseconds[key] = mean + ((took - mean) / 4);
             return;
         }
 
@@ -186,7 +202,7 @@ internal static unsafe partial class NativeSpawn
             _ = Interlocked.Exchange(ref _programsKnown, 1);
         }
 
-        MeanMilliseconds[program] = took;
+        MeanMilliseconds[key] = took;
     }
 
     private static bool ClaimFollower()

@@ -316,61 +316,6 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
     }
 
     [Fact]
-    public async Task NativeChild_ProgramWhoseLastRunOutlastedTheFollow_IsNotFollowed_UntilARunEndsWithinIt()
-    {
-        if (!NativeSpawn.IsAvailable || OperatingSystem.IsWindows())
-        {
-            return;
-        }
-
-        // A path of this test's own (other tests start /bin/sh all the time): a copy of sleep.
-        var program = Path.Combine(_dir.Path, "nap");
-        File.Copy(RunTargetsSleep(), program);
-        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        async Task<string> RunOnce(string seconds)
-        {
-            var started = System.Diagnostics.Stopwatch.StartNew();
-            using var child = NativeSpawn.Start(program, ["nap", seconds], _dir.Path, new Dictionary<string, string>(), null, out var error)
-                ?? throw new InvalidOperationException(error);
-            var status = await child.Exit.WaitAsync(TimeSpan.FromMinutes(1));
-            return $"status {status}, {started.Elapsed.TotalMilliseconds} ms, output '{await new StreamReader(child.Output).ReadToEndAsync()}'";
-        }
-
-        Assert.True(NativeSpawn.FollowsNext(program)); // never run: followed
-        var slow = await RunOnce("0.2");
-        Assert.False(NativeSpawn.FollowsNext(program), slow); // its runs take longer than the follow: a thread blocked for nothing
-
-        // Quick runs, unfollowed, bring its mean down again: a quarter of the distance each (200 ms to 2.5 in 16 runs).
-        var runs = 0;
-        while (runs < 200 && !NativeSpawn.FollowsNext(program))
-        {
-            await RunOnce("0");
-            runs++;
-        }
-
-        Assert.True(NativeSpawn.FollowsNext(program));
-        Assert.True(runs >= 10, $"followed again after {runs} quick runs"); // one quick run does not undo a slow one
-    }
-
-    [Fact]
-    public void NativeSpawn_ProgramsKnown_AreBounded_PastTheBoundAllAreForgotten()
-    {
-        // Same class as the learning test above, so never run beside it (this one clears what it learned).
-        var slow = Path.Combine(_dir.Path, "slow-program");
-        NativeSpawn.Learn(slow, 1000);
-        Assert.False(NativeSpawn.FollowsNext(slow));
-
-        for (var i = 0; i < 4096; i++)
-        {
-            NativeSpawn.Learn(Path.Combine(_dir.Path, "worktree-" + i.ToString(CultureInfo.InvariantCulture), "tool"), 1000);
-        }
-
-        Assert.True(NativeSpawn.FollowsNext(slow)); // forgotten: memory stays bounded however many paths a run has
-    }
-
-    private static string RunTargetsSleep() => new[] { "/usr/bin/sleep", "/bin/sleep" }.First(File.Exists);
-
-    [Fact]
     public async Task PrefixedStream_GivesWhatWasReadBeforeTheHandOver_ThenTheRest_InOrder()
     {
         // The output of a child handed over when its pipe cannot be watched by the reaper (out of epoll memory).
