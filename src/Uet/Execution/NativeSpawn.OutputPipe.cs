@@ -7,7 +7,7 @@ namespace Uet.Execution;
 /// <see cref="HighWater"/> bytes unread and the reaper stops reading (the pipe fills and the program waits, as it
 /// would for any slow reader) until the reader has taken half of them.
 /// </summary>
-internal sealed class OutputPipe : Stream
+internal sealed class OutputPipe : ReadOnlyStream
 {
     private const int HighWater = 1 << 20;
 
@@ -35,20 +35,6 @@ internal sealed class OutputPipe : Stream
     internal int Fd { get; }
 
     internal long Token { get; }
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     /// <summary>The reaper: the pipe is readable (or hung up). Reads once; closes it at end of output or on an error.</summary>
     internal unsafe void OnReadable(byte* scratch, int size)
@@ -109,20 +95,7 @@ internal sealed class OutputPipe : Stream
         }
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

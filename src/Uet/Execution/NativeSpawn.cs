@@ -251,42 +251,15 @@ internal static unsafe partial class NativeSpawn
         already.Count == 0 ? OpenPipe(fd) : new PrefixedStream([.. already.SelectMany(c => c)], OpenPipe(fd));
 
     /// <summary>What was read of a pipe before it was handed over, then the rest of it.</summary>
-    internal sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    internal sealed class PrefixedStream(byte[] prefix, Stream rest) : ReadOnlyStream
     {
         private int _offset;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
 
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
             _offset < prefix.Length ? ValueTask.FromResult(TakePrefix(buffer.Span)) : rest.ReadAsync(buffer, cancellationToken);
 
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
         public override int Read(byte[] buffer, int offset, int count) =>
             _offset < prefix.Length ? TakePrefix(buffer.AsSpan(offset, count)) : rest.Read(buffer, offset, count);
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -25,6 +25,10 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
             native,
             CancellationToken.None);
 
+    private NativeChild StartShell(string script, int? followMilliseconds = null) =>
+        NativeSpawn.Start("/bin/sh", ["sh", "-c", script], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds)
+            ?? throw new InvalidOperationException(error);
+
     private string[] OutputLines() => File.ReadAllLines(Log).Where(l => !l.StartsWith("# ", StringComparison.Ordinal)).ToArray();
 
     [Fact]
@@ -213,8 +217,7 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
 
         const int Total = 6_000_000;
         // Followed first (up to 256 KiB are read by the spawning thread), then handed to the reaper with what was read.
-        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", $"head -c {Total} /dev/zero | tr '\\0' 'x'; echo end"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 30_000)
-            ?? throw new InvalidOperationException(error);
+        using var child = StartShell($"head -c {Total} /dev/zero | tr '\\0' 'x'; echo end", 30_000);
         var buffer = new byte[100_000];
         long received = 0;
         var lastByte = (byte)0;
@@ -271,8 +274,7 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
             return;
         }
 
-        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", "echo one; echo two >&2; exit 4"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 30_000)
-            ?? throw new InvalidOperationException(error);
+        using var child = StartShell("echo one; echo two >&2; exit 4", 30_000);
 
         Assert.True(child.Exit.IsCompleted); // nothing left to wait for: no hop to the reaper's thread and back
         Assert.Equal(4, NativeChild.ExitCode((await child.Exit)!.Value));
@@ -288,8 +290,7 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         }
 
         // "first" is read by the spawning thread during its second of following; "second" by the reaper after it.
-        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", "echo first; sleep 1.5; echo second; exit 3"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 1000)
-            ?? throw new InvalidOperationException(error);
+        using var child = StartShell("echo first; sleep 1.5; echo second; exit 3", 1000);
 
         Assert.False(child.Exit.IsCompleted);
         Assert.Equal("first\nsecond\n", await new StreamReader(child.Output).ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(1)));
@@ -307,8 +308,7 @@ public sealed class ProcessRunnerSpawnTests : IDisposable
         // The sleep holds the output pipe open; the follow kills the group the moment sh has exited, so the output
         // ends then, not in a minute (nor at the end of the follow's 60 s).
         var started = System.Diagnostics.Stopwatch.StartNew();
-        using var child = NativeSpawn.Start("/bin/sh", ["sh", "-c", "sleep 60 & echo started"], _dir.Path, new Dictionary<string, string>(), null, out var error, followMilliseconds: 60_000)
-            ?? throw new InvalidOperationException(error);
+        using var child = StartShell("sleep 60 & echo started", 60_000);
 
         Assert.True(started.Elapsed < TimeSpan.FromSeconds(30), $"followed for {started.Elapsed}");
         Assert.True(child.Exit.IsCompleted);
