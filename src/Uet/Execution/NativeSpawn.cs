@@ -86,7 +86,9 @@ internal static unsafe partial class NativeSpawn
     internal static string FollowKey(string program, string workingDirectory)
     {
         var folder = workingDirectory.TrimEnd('/');
-        return folder.Length > 0 && program.Length > folder.Length + 1 && program[folder.Length] == '/' && program.StartsWith(folder, StringComparison.Ordinal)
+        // Never a rooted remainder ("/w//x" in "/w"): it would be known as the program "/x".
+        return folder.Length > 0 && program.Length > folder.Length + 1 && program[folder.Length] == '/' && program[folder.Length + 1] != '/'
+            && program.StartsWith(folder, StringComparison.Ordinal)
             ? program[(folder.Length + 1)..]
             : program;
     }

@@ -130,6 +130,7 @@ public sealed class NativeSpawnFollowTests : IDisposable
         Assert.Equal("node_modules/.bin/x", NativeSpawn.FollowKey("/w/node_modules/.bin/x", "/w"));
         Assert.Equal("/usr/bin/true", NativeSpawn.FollowKey("/usr/bin/true", "/w"));
         Assert.Equal("/wx/tool", NativeSpawn.FollowKey("/wx/tool", "/w"));
+        Assert.Equal("/w//x", NativeSpawn.FollowKey("/w//x", "/w")); // not "/x", another program's key
     }
 
     [Fact]
