@@ -93,7 +93,7 @@ internal static unsafe partial class NativeSpawn
                     _ = Close(pidfd);
                 }
 
-                return new NativeChild(pid, (Stream?)Read(outputFd) ?? OpenPipe(outputFd), Watch(pid, -1, reaped), followed: false);
+                return new NativeChild(pid, HandOver(outputFd, []), Watch(pid, -1, reaped), followed: false);
             }
 
             var chunks = new List<byte[]>();
@@ -168,7 +168,7 @@ internal static unsafe partial class NativeSpawn
             }
             else
             {
-                output = (Stream?)Read(outputFd, chunks) ?? OpenPipe(outputFd, chunks);
+                output = HandOver(outputFd, chunks);
             }
 
             if (!exited)
@@ -181,6 +181,9 @@ internal static unsafe partial class NativeSpawn
             reaped?.Invoke();
             return new NativeChild(pid, output, Task.FromResult(status), followed: true);
         }
+
+        /// <summary>A child's output from here on, after what was read of it already: read by this thread, or by the runtime's pipe stream when it cannot be.</summary>
+        private Stream HandOver(int outputFd, List<byte[]> already) => (Stream?)Read(outputFd, already) ?? OpenPipe(outputFd, already);
 
         /// <summary>Hands a child to the reaper's thread (through <paramref name="pidfd"/>, or a new one when it is -1).</summary>
         public Task<int?> Watch(int pid, int pidfd, Action? reaped)
@@ -210,14 +213,14 @@ internal static unsafe partial class NativeSpawn
         /// The read end of a child's output pipe, read from now on by this thread; null when it cannot be registered
         /// (then the caller reads it another way).
         /// </summary>
-        public OutputPipe? Read(int fd, IReadOnlyList<byte[]>? already = null)
+        private OutputPipe? Read(int fd, IReadOnlyList<byte[]> already)
         {
             if (_epoll < 0 || !SetNonBlocking(fd, true))
             {
                 return null;
             }
 
-            var pipe = new OutputPipe(this, fd, Interlocked.Increment(ref _lastToken), already ?? []);
+            var pipe = new OutputPipe(this, fd, Interlocked.Increment(ref _lastToken), already);
             _pipes[pipe.Token] = pipe;
             if (Control(EpollAdd, fd, pipe.Token) == 0)
             {
